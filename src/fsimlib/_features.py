@@ -1,0 +1,143 @@
+"""Per-image work of FSIM: channels at the processing size, PC and gradient.
+
+Everything FSIM needs from one image is an :class:`ImageFeatures`; the score
+of a pair combines two of them.  :class:`fsimlib.Reference` keeps one to
+score many distorted images against it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._colour import I_WEIGHTS, Q_WEIGHTS, luminance, weighted_sum
+from ._downsample import automatic_factor, box_downsample, downsampled_shape
+from ._gradient import CallableGradient, GradientOperator
+from ._parameters import PhaseCongruencyParameters
+from ._phase_congruency import Precision, phase_congruency_map
+from ._validation import ImageLayout, check_min_size
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    """Options that decide how one image becomes its features.
+
+    Two images can only be compared if their features were made with equal
+    options (the same factor, scale, operator and precision).
+    """
+
+    factor: int
+    scale: float
+    gradient: GradientOperator | CallableGradient
+    params: PhaseCongruencyParameters
+    precision: Precision
+    threads: int
+
+
+@dataclass(frozen=True, eq=False)
+class ImageFeatures:
+    """One image at the processing size, with its feature maps.
+
+    Attributes
+    ----------
+    luminance : ndarray
+        Downsampled, scaled luminance ``Y`` (grey levels 0..255).
+    chroma : tuple of ndarray or None
+        Downsampled, scaled ``(I, Q)``; ``None`` for greyscale images or when
+        chroma was not asked for.
+    phase_congruency : ndarray
+        Phase congruency of ``luminance``.
+    gradient : ndarray
+        Gradient magnitude of ``luminance``.
+    """
+
+    luminance: NDArray[np.float64]
+    chroma: tuple[NDArray[np.float64], NDArray[np.float64]] | None
+    phase_congruency: NDArray[np.float64]
+    gradient: NDArray[np.float64]
+
+
+def resolve_factor(downsample: object, spatial_shape: tuple[int, int]) -> int:
+    """Downsampling factor from the ``downsample=`` option.
+
+    ``True`` is the reference's automatic factor, ``False`` is 1, and a
+    positive int is used as given.
+    """
+    if isinstance(downsample, (bool, np.bool_)):
+        return automatic_factor(spatial_shape) if downsample else 1
+    if not isinstance(downsample, (int, np.integer)):
+        msg = (
+            "downsample must be True (automatic), False or a positive int "
+            f"factor, got {type(downsample).__name__} {downsample!r}"
+        )
+        raise TypeError(msg)
+    if downsample < 1:
+        msg = f"downsample factor must be at least 1, got {downsample}"
+        raise ValueError(msg)
+    return int(downsample)
+
+
+def channel_planes(
+    array: NDArray[np.number], layout: ImageLayout
+) -> list[NDArray[np.number]]:
+    """Return views of the image's planes: ``[grey]`` or ``[red, green, blue]``."""
+    if array.ndim == 2:
+        return [array]
+    planes = np.moveaxis(
+        array, -1 if layout.channel_axis is None else layout.channel_axis, 0
+    )
+    if layout.channel_axis is None:
+        return [planes[0]]
+    return [planes[0], planes[1], planes[2]]
+
+
+def processed_planes(
+    array: NDArray[np.number],
+    layout: ImageLayout,
+    options: FeatureOptions,
+    *,
+    chromatic: bool,
+) -> tuple[NDArray[np.float64], tuple[NDArray[np.float64], NDArray[np.float64]] | None]:
+    """Downsample and scale the channels, then convert to Y (and I, Q).
+
+    Colour conversion and box filtering are both linear, so the channels are
+    downsampled first: the full-size image is never converted to float64,
+    which keeps the memory of very large images low.  The results differ
+    from the reference's order by floating-point round-off only.
+    """
+    planes = [
+        box_downsample(plane, options.factor) for plane in channel_planes(array, layout)
+    ]
+    if options.scale != 1.0:
+        planes = [plane * options.scale for plane in planes]
+    if len(planes) == 1:
+        return planes[0], None
+    red, green, blue = planes
+    y = luminance(red, green, blue)
+    if not chromatic:
+        return y, None
+    return y, (
+        weighted_sum(I_WEIGHTS, red, green, blue),
+        weighted_sum(Q_WEIGHTS, red, green, blue),
+    )
+
+
+def extract_features(
+    array: NDArray[np.number],
+    layout: ImageLayout,
+    options: FeatureOptions,
+    *,
+    chromatic: bool,
+    name: str = "image",
+) -> ImageFeatures:
+    """Compute the features of one validated image."""
+    check_min_size(
+        downsampled_shape(layout.spatial_shape, options.factor),
+        f"{name} after downsampling by {options.factor}",
+    )
+    y, chroma = processed_planes(array, layout, options, chromatic=chromatic)
+    pc = phase_congruency_map(y, options.params, options.precision, options.threads)
+    gradient = options.gradient.magnitude(y)
+    return ImageFeatures(y, chroma, pc, gradient)

@@ -1,0 +1,170 @@
+"""Score many distorted images against one prepared reference image."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._features import FeatureOptions, ImageFeatures, extract_features
+from ._gradient import GradientSpec
+from ._metric import (
+    REFERENCE_RANGE,
+    FSIMResult,
+    PreparedImage,
+    feature_options,
+    prepare_image,
+    score_features,
+)
+from ._phase_congruency import Precision
+from ._validation import (
+    check_flag,
+    check_pair_layout,
+    check_values_within_range,
+    resolve_data_range,
+)
+
+
+class Reference:
+    """A reference image prepared once, to be scored against many others.
+
+    Preparing computes the reference's downsampled channels, phase
+    congruency and gradient map; :meth:`fsim` and :meth:`compare` then do
+    only the distorted image's half of the work.  Scores are exactly those
+    of :func:`fsimlib.fsim` with the same options.
+
+    Parameters
+    ----------
+    image : array_like
+        The reference image: 2-D greyscale or 3-D RGB.  It is not kept:
+        only its features are.
+    data_range, channel_axis, downsample, gradient, precision, workers
+        As for :func:`fsimlib.fsim`; they apply to every image scored
+        against this reference.  With ``data_range=None`` the distorted
+        images must have an integer dtype with the same range as the
+        reference's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> from skimage import data
+    >>> image = data.camera()
+    >>> reference = fsimlib.Reference(image)
+    >>> rng = np.random.default_rng(1)
+    >>> noisy = [
+    ...     np.clip(image + rng.normal(0, s, image.shape), 0, 255).astype(np.uint8)
+    ...     for s in (5, 20)
+    ... ]
+    >>> scores = [reference.fsim(d) for d in noisy]
+    >>> scores[0] > scores[1]
+    True
+    >>> scores[1] == fsimlib.fsim(image, noisy[1])
+    True
+    """
+
+    def __init__(
+        self,
+        image: ArrayLike,
+        /,
+        *,
+        data_range: float | None = None,
+        channel_axis: int | None = None,
+        downsample: bool | int = True,
+        gradient: GradientSpec = "scharr",
+        precision: Precision = "float64",
+        workers: int | None = None,
+    ) -> None:
+        prepared = prepare_image(image, "reference", channel_axis)
+        self._channel_axis = channel_axis
+        self._options: FeatureOptions = feature_options(
+            (prepared,),
+            data_range=data_range,
+            downsample=downsample,
+            gradient=gradient,
+            precision=precision,
+            workers=workers,
+        )
+        self._dtype = prepared.array.dtype
+        self._shape = prepared.array.shape
+        self._layout = prepared.layout
+        # With an explicit data_range, a distorted image is checked against
+        # the span of both images, as fsim() checks a pair.
+        self._options_range = REFERENCE_RANGE / self._options.scale
+        self._value_bounds = (
+            np.array([np.min(prepared.array), np.max(prepared.array)])
+            if data_range is not None
+            else None
+        )
+        self._features: ImageFeatures = extract_features(
+            prepared.array,
+            prepared.layout,
+            self._options,
+            chromatic=True,
+            name="reference",
+        )
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the reference image as given."""
+        return tuple(self._shape)
+
+    @property
+    def downsample_factor(self) -> int:
+        """The downsampling factor applied to every image."""
+        return self._options.factor
+
+    def _prepare_distorted(self, image: ArrayLike) -> PreparedImage:
+        """Validate a distorted image against the reference, as fsim() would."""
+        prepared = prepare_image(image, "image", self._channel_axis)
+        check_pair_layout(
+            self._layout, prepared.layout, self._shape, prepared.array.shape
+        )
+        if self._value_bounds is None:
+            resolve_data_range(None, (self._dtype, prepared.array.dtype))
+        else:
+            check_values_within_range(
+                (self._value_bounds, prepared.array), self._options_range
+            )
+        return prepared
+
+    def compare(self, image: ArrayLike, /) -> FSIMResult:
+        """FSIM, FSIMc and the maps of ``image`` against the reference.
+
+        Parameters
+        ----------
+        image : array_like
+            The distorted image, of the reference's shape and channels.
+
+        Returns
+        -------
+        FSIMResult
+            As :func:`fsimlib.compare` (the reference is ``image1``).
+        """
+        prepared = self._prepare_distorted(image)
+        features = extract_features(
+            prepared.array, prepared.layout, self._options, chromatic=True
+        )
+        return score_features(self._features, features, self._options.factor)
+
+    def fsim(self, image: ArrayLike, /, *, chromatic: bool = False) -> float:
+        """FSIM (or FSIMc) of ``image`` against the reference.
+
+        Parameters
+        ----------
+        image : array_like
+            The distorted image, of the reference's shape and channels.
+        chromatic : bool, optional
+            Return FSIMc instead of FSIM.
+
+        Returns
+        -------
+        float
+            Exactly :func:`fsimlib.fsim` of the reference and ``image``.
+        """
+        chromatic = check_flag(chromatic, "chromatic")
+        prepared = self._prepare_distorted(image)
+        features = extract_features(
+            prepared.array, prepared.layout, self._options, chromatic=chromatic
+        )
+        result = score_features(self._features, features, self._options.factor)
+        return result.fsimc if chromatic else result.fsim

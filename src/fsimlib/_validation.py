@@ -1,0 +1,257 @@
+"""Checks on what users pass in, with messages that say what was expected.
+
+Nothing here copies or writes to an input array; checks read it only.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+#: Smallest side, in pixels, of an image at the processing (downsampled) size.
+MIN_SIDE = 2
+PRECISIONS = ("float64", "float32")
+
+
+def as_real_array(image: ArrayLike, name: str) -> NDArray[np.number]:
+    """Return ``image`` as an ndarray of a real integer or floating dtype.
+
+    Raises
+    ------
+    TypeError
+        For bool, complex or non-numeric data.
+    ValueError
+        If the array is empty or contains NaN or infinity.
+    """
+    if isinstance(image, np.ndarray):
+        array = image
+    else:
+        try:
+            array = np.asarray(image)
+        except (ValueError, TypeError) as error:
+            msg = f"{name} could not be converted to an array: {error}"
+            raise TypeError(msg) from error
+    dtype = array.dtype
+    if dtype == np.bool_:
+        msg = (
+            f"{name} has dtype bool; expected an integer or floating-point "
+            "image (convert a mask with .astype(np.uint8) * 255)"
+        )
+        raise TypeError(msg)
+    if np.issubdtype(dtype, np.complexfloating):
+        msg = f"{name} has complex dtype {dtype}; expected a real-valued image"
+        raise TypeError(msg)
+    if not (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating)):
+        msg = (
+            f"{name} has non-numeric dtype {dtype}; expected an integer or "
+            "floating-point image"
+        )
+        raise TypeError(msg)
+    if array.size == 0:
+        msg = f"{name} is empty (shape {array.shape}); expected a non-empty image"
+        raise ValueError(msg)
+    if np.issubdtype(dtype, np.floating) and not np.isfinite(array).all():
+        msg = f"{name} contains NaN or infinite values; expected finite values"
+        raise ValueError(msg)
+    return array
+
+
+def check_plane(image: ArrayLike, name: str) -> NDArray[np.float64]:
+    """Validate a 2-D real image and return it as float64 (a copy if needed)."""
+    array = as_real_array(image, name)
+    if array.ndim != 2:
+        msg = f"{name} must be 2-D, got {array.ndim}-D array of shape {array.shape}"
+        raise ValueError(msg)
+    check_min_size(array.shape, name)
+    return np.asarray(array, dtype=np.float64)
+
+
+def check_min_size(shape: tuple[int, ...], name: str) -> None:
+    """Raise if either side of ``shape`` is below :data:`MIN_SIDE`."""
+    if min(shape) < MIN_SIDE:
+        msg = (
+            f"{name} is too small: shape {tuple(shape)}; each side must be at "
+            f"least {MIN_SIDE} pixels"
+        )
+        raise ValueError(msg)
+
+
+def check_precision(precision: object) -> str:
+    """Return ``precision`` if it names a supported working precision."""
+    if precision not in PRECISIONS:
+        msg = f"precision must be one of {PRECISIONS}, got {precision!r}"
+        raise ValueError(msg)
+    return str(precision)
+
+
+def check_flag(value: object, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy bools included)."""
+    if not isinstance(value, (bool, np.bool_)):
+        msg = f"{name} must be True or False, got {type(value).__name__} {value!r}"
+        raise TypeError(msg)
+    return bool(value)
+
+
+@dataclass(frozen=True)
+class ImageLayout:
+    """Where the channels of a validated image are.
+
+    Attributes
+    ----------
+    spatial_shape : tuple of int
+        ``(rows, cols)``.
+    channel_axis : int or None
+        Non-negative channel axis of a colour image, or ``None`` for grey.
+    """
+
+    spatial_shape: tuple[int, int]
+    channel_axis: int | None
+
+    @property
+    def is_colour(self) -> bool:
+        """True for a three-channel image."""
+        return self.channel_axis is not None
+
+
+def image_layout(
+    array: NDArray[np.number], name: str, channel_axis: int | None
+) -> ImageLayout:
+    """Work out the layout of a 2-D grey or 3-D colour image.
+
+    ``channel_axis=None`` means: greyscale for 2-D input, the last axis for
+    3-D input.  A single-channel 3-D image is treated as greyscale.
+    """
+    if array.ndim not in (2, 3):
+        msg = (
+            f"{name} must be 2-D (greyscale) or 3-D (colour), got "
+            f"{array.ndim}-D array of shape {array.shape}"
+        )
+        raise ValueError(msg)
+    if array.ndim == 2:
+        if channel_axis is not None:
+            msg = (
+                f"channel_axis={channel_axis} was given but {name} is 2-D "
+                f"(shape {array.shape}); use channel_axis=None for greyscale"
+            )
+            raise ValueError(msg)
+        return ImageLayout((array.shape[0], array.shape[1]), None)
+    axis = _normalise_axis(-1 if channel_axis is None else channel_axis, name)
+    n_channels = array.shape[axis]
+    spatial = tuple(size for i, size in enumerate(array.shape) if i != axis)
+    spatial_shape = (spatial[0], spatial[1])
+    if n_channels == 1:
+        return ImageLayout(spatial_shape, None)
+    if n_channels == 4:
+        msg = (
+            f"{name} has 4 channels (shape {array.shape}, channel_axis={axis}): "
+            "RGBA is not supported; drop the alpha channel (e.g. image[..., :3]) "
+            "or composite the image onto a background first"
+        )
+        raise ValueError(msg)
+    if n_channels != 3:
+        msg = (
+            f"{name} has {n_channels} channels along axis {axis} (shape "
+            f"{array.shape}); expected 3 (RGB) or a 2-D greyscale image"
+        )
+        raise ValueError(msg)
+    return ImageLayout(spatial_shape, axis)
+
+
+def _normalise_axis(axis: object, name: str) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        msg = f"channel_axis must be an int or None, got {type(axis).__name__}"
+        raise TypeError(msg)
+    if not -3 <= int(axis) < 3:
+        msg = f"channel_axis={axis} is out of range for 3-D {name}"
+        raise ValueError(msg)
+    return int(axis) % 3
+
+
+def check_pair_layout(
+    layout1: ImageLayout,
+    layout2: ImageLayout,
+    shape1: tuple[int, ...],
+    shape2: tuple[int, ...],
+) -> None:
+    """Raise unless two images have the same size and channel count."""
+    if layout1.is_colour != layout2.is_colour:
+        channels1 = 3 if layout1.is_colour else 1
+        channels2 = 3 if layout2.is_colour else 1
+        msg = (
+            f"images must have the same number of channels, got {channels1} "
+            f"(shape {shape1}) and {channels2} (shape {shape2})"
+        )
+        raise ValueError(msg)
+    if layout1.spatial_shape != layout2.spatial_shape:
+        msg = (
+            "images must have the same shape, got "
+            f"{layout1.spatial_shape} and {layout2.spatial_shape}"
+        )
+        raise ValueError(msg)
+
+
+def dtype_range(dtype: np.dtype[np.number]) -> float | None:
+    """Span of an integer dtype (255 for uint8), ``None`` for floats."""
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)  # type: ignore[type-var]
+        return float(info.max) - float(info.min)
+    return None
+
+
+def resolve_data_range(
+    data_range: object, dtypes: tuple[np.dtype[np.number], ...]
+) -> float:
+    """Return the data range: given, or inferred from integer dtypes."""
+    if data_range is None:
+        ranges = {dtype_range(dtype) for dtype in dtypes}
+        if None in ranges:
+            names = ", ".join(sorted({str(dtype) for dtype in dtypes}))
+            msg = (
+                f"data_range is required for floating-point images (got dtype "
+                f"{names}); pass e.g. data_range=1.0 for images scaled to [0, 1] "
+                "or data_range=255 for images in [0, 255]"
+            )
+            raise ValueError(msg)
+        if len(ranges) > 1:
+            names = " and ".join(str(dtype) for dtype in dtypes)
+            msg = (
+                f"images have dtypes {names} with different ranges; pass "
+                "data_range explicitly"
+            )
+            raise ValueError(msg)
+        return float(ranges.pop())  # type: ignore[arg-type]
+    if isinstance(data_range, bool) or not isinstance(data_range, numbers.Real):
+        msg = (
+            f"data_range must be a positive real number or None, got "
+            f"{type(data_range).__name__} {data_range!r}"
+        )
+        raise TypeError(msg)
+    value = float(data_range)
+    if not (math.isfinite(value) and value > 0):
+        msg = f"data_range must be positive and finite, got {data_range!r}"
+        raise ValueError(msg)
+    return value
+
+
+def check_values_within_range(
+    arrays: tuple[NDArray[np.number], ...], data_range: float
+) -> None:
+    """Raise if the values of the images span more than ``data_range``.
+
+    Integer images whose range was inferred from the dtype always pass.  A
+    tolerance of a few ulps of ``data_range`` forgives rounding in the
+    caller's own scaling.
+    """
+    low = min(float(np.min(array)) for array in arrays)
+    high = max(float(np.max(array)) for array in arrays)
+    if high - low > data_range * (1 + 1e-9):
+        msg = (
+            f"image values span {low!r} to {high!r} (a range of {high - low!r}), "
+            f"wider than data_range={data_range!r}; pass the range the images "
+            "were scaled to (e.g. 255 for 8-bit values, 1.0 for [0, 1])"
+        )
+        raise ValueError(msg)
