@@ -1,0 +1,52 @@
+"""Developer sessions: tests (with and without pyFFTW), lint, typecheck, docs, benchmarks.
+
+Run ``nox -l`` to list them and ``nox -s NAME`` to run one.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "tests_no_pyfftw", "lint", "typecheck"]
+nox.options.default_venv_backend = "virtualenv"
+
+# The library's dependencies other than pyFFTW, for the no-pyFFTW session.
+CORE_WITHOUT_PYFFTW = ["numpy>=1.25", "scipy>=1.11", "scikit-image>=0.22"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite with every dependency installed."""
+    session.install("-e", ".[test]")
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def tests_no_pyfftw(session: nox.Session) -> None:
+    """Run the test suite where pyFFTW is not installed: the scipy.fft path."""
+    session.install(*CORE_WITHOUT_PYFFTW)
+    session.install("--no-deps", "-e", ".")
+    session.install("pytest>=8", "hypothesis>=6.100")
+    session.run(
+        "python", "-c", "import importlib.util, sys; "
+        "sys.exit(importlib.util.find_spec('pyfftw') is not None)",
+    )
+    session.run(
+        "pytest", "-m", "not needs_pyfftw and not needs_extras", *session.posargs,
+        env={"FSIMLIB_EXPECT_ENGINE": "scipy"},
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Run ruff's linter and formatter check."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Run mypy --strict on the package."""
+    session.install("-e", ".[lint]")
+    session.run("mypy")
