@@ -183,15 +183,7 @@ def test_unknown_engine_name_is_rejected(name: str) -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param(
-            None,
-            marks=pytest.mark.xfail(
-                raises=pytest.fail.Exception,
-                strict=True,
-                reason="known bug: use_fft_engine(None) is taken as 'the engine "
-                "in force' instead of raising TypeError (reported to the lead)",
-            ),
-        ),
+        None,
         1,
         b"scipy",
         ("scipy",),

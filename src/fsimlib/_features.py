@@ -79,18 +79,12 @@ def resolve_factor(downsample: object, spatial_shape: tuple[int, int]) -> int:
     return int(downsample)
 
 
-def channel_planes(
-    array: NDArray[np.number], layout: ImageLayout
-) -> list[NDArray[np.number]]:
-    """Return views of the image's planes: ``[grey]`` or ``[red, green, blue]``."""
-    if array.ndim == 2:
-        return [array]
-    planes = np.moveaxis(
-        array, -1 if layout.channel_axis is None else layout.channel_axis, 0
-    )
+def spatial_view(array: NDArray[np.number], layout: ImageLayout) -> NDArray[np.number]:
+    """View the image as ``rows x cols`` (grey) or ``rows x cols x 3`` (colour)."""
     if layout.channel_axis is None:
-        return [planes[0]]
-    return [planes[0], planes[1], planes[2]]
+        return array
+    moved = np.moveaxis(array, layout.channel_axis, -1)
+    return moved if layout.is_colour else moved[..., 0]
 
 
 def processed_planes(
@@ -105,15 +99,20 @@ def processed_planes(
     Colour conversion and box filtering are both linear, so the channels are
     downsampled first: the full-size image is never converted to float64,
     which keeps the memory of very large images low.  The results differ
-    from the reference's order by floating-point round-off only.
+    from the reference's order by floating-point round-off only (with no
+    downsampling, they are the reference's to the bit).
     """
-    planes = [
-        box_downsample(plane, options.factor) for plane in channel_planes(array, layout)
-    ]
+    image = spatial_view(array, layout)
+    if not layout.is_colour:
+        grey = box_downsample(image, options.factor)
+        return (grey * options.scale if options.scale != 1.0 else grey), None
+    if options.factor == 1:
+        planes = [np.asarray(image[..., c], np.float64) for c in range(3)]
+    else:
+        small = box_downsample(image, options.factor)
+        planes = [np.ascontiguousarray(small[..., c]) for c in range(3)]
     if options.scale != 1.0:
         planes = [plane * options.scale for plane in planes]
-    if len(planes) == 1:
-        return planes[0], None
     red, green, blue = planes
     y = luminance(red, green, blue)
     if not chromatic:

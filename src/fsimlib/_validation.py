@@ -105,16 +105,19 @@ class ImageLayout:
     spatial_shape : tuple of int
         ``(rows, cols)``.
     channel_axis : int or None
-        Non-negative channel axis of a colour image, or ``None`` for grey.
+        Non-negative channel axis of a 3-D image, or ``None`` for 2-D input.
+    n_channels : int
+        1 (greyscale) or 3 (RGB).
     """
 
     spatial_shape: tuple[int, int]
     channel_axis: int | None
+    n_channels: int
 
     @property
     def is_colour(self) -> bool:
         """True for a three-channel image."""
-        return self.channel_axis is not None
+        return self.n_channels == 3
 
 
 def image_layout(
@@ -138,13 +141,13 @@ def image_layout(
                 f"(shape {array.shape}); use channel_axis=None for greyscale"
             )
             raise ValueError(msg)
-        return ImageLayout((array.shape[0], array.shape[1]), None)
+        return ImageLayout((array.shape[0], array.shape[1]), None, 1)
     axis = _normalise_axis(-1 if channel_axis is None else channel_axis, name)
     n_channels = array.shape[axis]
     spatial = tuple(size for i, size in enumerate(array.shape) if i != axis)
     spatial_shape = (spatial[0], spatial[1])
     if n_channels == 1:
-        return ImageLayout(spatial_shape, None)
+        return ImageLayout(spatial_shape, axis, 1)
     if n_channels == 4:
         msg = (
             f"{name} has 4 channels (shape {array.shape}, channel_axis={axis}): "
@@ -158,7 +161,7 @@ def image_layout(
             f"{array.shape}); expected 3 (RGB) or a 2-D greyscale image"
         )
         raise ValueError(msg)
-    return ImageLayout(spatial_shape, axis)
+    return ImageLayout(spatial_shape, axis, 3)
 
 
 def _normalise_axis(axis: object, name: str) -> int:
