@@ -50,3 +50,22 @@ def typecheck(session: nox.Session) -> None:
     """Run mypy --strict on the package."""
     session.install("-e", ".[lint]")
     session.run("mypy")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML documentation; any Sphinx warning is an error.
+
+    The examples of the pages and docstrings run in ``tests/test_docs.py``.
+    """
+    session.install("-e", ".[docs]")
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
+        *session.posargs,
+    )
