@@ -4,14 +4,32 @@ The public surface is re-exported here from one private module per concept.
 """
 
 from ._batch import fsim_batch
-from ._caches import clear_caches
+from ._cache import CacheInfo
+from ._caches import cache_info, clear_caches
 from ._colour import YIQ, rgb_to_yiq
+from ._correlation import (
+    Correlation,
+    LogisticFit,
+    correlate,
+    correlate_groups,
+    fit_logistic,
+    logistic_5,
+)
 from ._downsample import automatic_factor, box_downsample
 from ._fft import available_fft_engines, use_fft_engine
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
+from ._io import LoadedImage, read_image
 from ._metric import FSIMResult, compare, fsim
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
+from ._pipeline import (
+    PairRecord,
+    ScoreFile,
+    ScoreRecord,
+    pair_folders,
+    read_pairs_csv,
+    score_pairs,
+)
 from ._reference import Reference
 
 __version__ = "0.1.0"
@@ -21,20 +39,36 @@ __all__ = [
     "SCHARR",
     "SOBEL",
     "YIQ",
+    "CacheInfo",
+    "Correlation",
     "FSIMResult",
     "GradientOperator",
     "GradientSpec",
+    "LoadedImage",
+    "LogisticFit",
+    "PairRecord",
     "PhaseCongruencyParameters",
     "Reference",
+    "ScoreFile",
+    "ScoreRecord",
     "__version__",
     "automatic_factor",
     "available_fft_engines",
     "box_downsample",
+    "cache_info",
     "clear_caches",
     "compare",
+    "correlate",
+    "correlate_groups",
+    "fit_logistic",
     "fsim",
     "fsim_batch",
+    "logistic_5",
+    "pair_folders",
     "phase_congruency",
+    "read_image",
+    "read_pairs_csv",
     "rgb_to_yiq",
+    "score_pairs",
     "use_fft_engine",
 ]

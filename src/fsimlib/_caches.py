@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ._cache import CacheInfo
 from ._fft import clear_plans
-from ._filterbank import clear_bank_cache
+from ._filterbank import bank_cache_info, clear_bank_cache
 
 
 def clear_caches() -> None:
@@ -20,3 +21,26 @@ def clear_caches() -> None:
     """
     clear_bank_cache()
     clear_plans()
+
+
+def cache_info() -> CacheInfo:
+    """Hits, misses and size of the filter-bank cache.
+
+    Returns
+    -------
+    CacheInfo
+        Named tuple ``(hits, misses, entries, nbytes, max_entries,
+        max_nbytes)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> fsimlib.clear_caches()
+    >>> _ = fsimlib.phase_congruency(np.eye(16))
+    >>> _ = fsimlib.phase_congruency(np.eye(16)[::-1])
+    >>> info = fsimlib.cache_info()
+    >>> info.hits, info.misses, info.entries
+    (1, 1, 1)
+    """
+    return bank_cache_info()

@@ -128,6 +128,10 @@ class _PerThreadPlans:
     def clear(self) -> None:
         self._local = threading.local()
 
+    def count(self) -> int:
+        """Return how many plans the calling thread holds."""
+        return len(getattr(self._local, "plans", ()))
+
 
 class ScipyEngine:
     """``scipy.fft`` (pocketfft): always available."""
@@ -151,6 +155,10 @@ class ScipyEngine:
 
     def clear(self) -> None:
         self._plans.clear()
+
+    def plan_count(self) -> int:
+        """Return how many plans the calling thread holds."""
+        return self._plans.count()
 
 
 class PyFFTWEngine:
@@ -221,6 +229,10 @@ class PyFFTWEngine:
 
     def clear(self) -> None:
         self._plans.clear()
+
+    def plan_count(self) -> int:
+        """Return how many plans the calling thread holds."""
+        return self._plans.count()
 
 
 _ENGINES: dict[str, ScipyEngine | PyFFTWEngine] = {}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._cache import BoundedCache
+from ._cache import BoundedCache, CacheInfo
 from ._frequency import frequency_grid
 from ._parameters import PhaseCongruencyParameters
 
@@ -156,3 +156,8 @@ def log_gabor_bank(
 def clear_bank_cache() -> None:
     """Empty the filter-bank cache."""
     _BANK_CACHE.clear()
+
+
+def bank_cache_info() -> CacheInfo:
+    """Statistics of the filter-bank cache."""
+    return _BANK_CACHE.info()
