@@ -11,7 +11,12 @@ nox.options.sessions = ["tests", "tests_no_pyfftw", "lint", "typecheck"]
 nox.options.default_venv_backend = "virtualenv"
 
 # The library's dependencies other than pyFFTW, for the no-pyFFTW session.
-CORE_WITHOUT_PYFFTW = ["numpy>=1.25", "scipy>=1.11", "scikit-image>=0.22"]
+CORE_WITHOUT_PYFFTW = [
+    "numpy>=1.25",
+    "scipy>=1.11",
+    "scikit-image>=0.22",
+    "pypng>=0.20220715",
+]
 
 
 @nox.session

@@ -1,0 +1,222 @@
+"""Image files in, integer arrays and the data range of their bit depth out.
+
+Decoding goes through imageio (Pillow and tifffile plugins), except for the
+one case Pillow gets wrong: it silently truncates 16-bit colour PNGs to
+8 bits, so those are decoded with pypng.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: The data range of each sample type a file can hold.
+BIT_DEPTH_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+
+class LoadedImage(NamedTuple):
+    """An image read from a file, as FSIM takes it.
+
+    Attributes
+    ----------
+    array : ndarray of uint8 or uint16
+        ``rows x cols`` (greyscale) or ``rows x cols x 3`` (RGB).
+    data_range : float
+        The range of the file's bit depth: 255.0 for 8-bit (and bilevel)
+        files, 65535.0 for 16-bit files.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fsimlib import LoadedImage
+    >>> image, data_range = LoadedImage(np.zeros((4, 4), np.uint8), 255.0)
+    >>> data_range
+    255.0
+    """
+
+    array: NDArray[np.uint8] | NDArray[np.uint16]
+    data_range: float
+
+
+def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
+    """Read an image file into an array and the data range of its bit depth.
+
+    PNG, JPEG, TIFF, BMP and the other formats Pillow reads are supported,
+    8- or 16-bit, greyscale or RGB.  Files are converted as FSIM needs:
+
+    * palette images are expanded to RGB (their palette entries are 8-bit);
+    * bilevel (1-bit) images become uint8 with values 0 and 255 (not 0
+      and 1 as GNU Octave's ``imread`` returns them), data range 255;
+    * 2- and 4-bit greyscale PNGs are scaled to 8 bits by Pillow;
+    * an alpha channel is dropped if every pixel is fully opaque;
+    * of a multi-frame file (animated GIF, multi-page TIFF) the first
+      frame is read.
+
+    The data range comes from the sample type the file stores (8 or 16
+    bits), not from the values in it nor from a PNG's significant-bits
+    chunk.  EXIF orientation is not applied (as in MATLAB's ``imread``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The image file.
+
+    Returns
+    -------
+    LoadedImage
+        ``(array, data_range)``: a uint8 or uint16 array, 2-D or
+        ``rows x cols x 3``, and 255.0 or 65535.0.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a str or path.
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is not a readable image (corrupt, truncated or of an
+        unknown format), has partly transparent pixels, or holds samples
+        other than 8- or 16-bit integers (e.g. floating-point TIFF) or
+        channels other than grey, RGB and alpha (e.g. CMYK).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import imageio.v3 as iio
+    >>> import fsimlib
+    >>> folder = tempfile.TemporaryDirectory()
+    >>> path = Path(folder.name) / "ramp.png"
+    >>> ramp = np.arange(0, 65536, 257, dtype=np.uint16).reshape(16, 16)
+    >>> iio.imwrite(path, ramp)
+    >>> image, data_range = fsimlib.read_image(path)
+    >>> image.dtype, image.shape, data_range
+    (dtype('uint16'), (16, 16), 65535.0)
+    >>> folder.cleanup()
+    """
+    given: object = path
+    if not isinstance(given, (str, os.PathLike)):
+        msg = f"path must be a str or os.PathLike, got {type(given).__name__}"
+        raise TypeError(msg)
+    file = Path(path)
+    if not file.is_file():
+        msg = f"no such image file: {file}"
+        raise FileNotFoundError(msg)
+    try:
+        array = _decode(file)
+    except (OSError, ValueError, SyntaxError, EOFError) as error:
+        # Pillow signals corrupt data with OSError ("image file is
+        # truncated"), SyntaxError (broken PNG chunks) or ValueError;
+        # imageio with OSError when no plugin recognises the format.
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        msg = f"{file}: not a readable image ({reason})"
+        raise ValueError(msg) from error
+    array = _normalise(array, file)
+    return LoadedImage(array, BIT_DEPTH_RANGES[array.dtype])
+
+
+def _decode(file: Path) -> NDArray[np.generic]:
+    """Decode ``file`` with the reader that keeps its full bit depth."""
+    import imageio.v3 as iio
+    from PIL import Image
+
+    with Image.open(file) as probe:
+        image_format = probe.format
+        mode = probe.mode
+        rawmode = _rawmode(probe)
+    if image_format == "PNG" and mode in {"RGB", "RGBA", "LA"} and "16" in rawmode:
+        return _decode_png16(file)
+    if image_format == "TIFF":
+        return _decode_tiff(file, mode)
+    if mode in {"CMYK", "LAB", "HSV"}:
+        msg = f"{mode} colour is not supported; expected greyscale or RGB"
+        raise ValueError(msg)
+    return np.asarray(iio.imread(file, plugin="pillow", index=0))
+
+
+def _rawmode(image: object) -> str:
+    """Return the raw sample layout Pillow decodes from, e.g. ``"RGB;16B"``."""
+    tiles = getattr(image, "tile", None) or []
+    if not tiles:
+        return ""
+    args = tiles[0].args
+    return str(args[0] if isinstance(args, tuple) else args)
+
+
+def _decode_png16(file: Path) -> NDArray[np.uint16]:
+    """Decode a 16-bit colour (or grey + alpha) PNG at full depth with pypng."""
+    import png
+
+    with file.open("rb") as handle:
+        width, height, rows, info = png.Reader(file=handle).read()
+        data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    return data.reshape(height, width, int(info["planes"]))
+
+
+def _decode_tiff(file: Path, mode: str) -> NDArray[np.generic]:
+    """Decode a TIFF: tifffile for deep samples, else Pillow (it converts best)."""
+    import imageio.v3 as iio
+    import tifffile
+
+    with tifffile.TiffFile(file) as tiff:
+        page = tiff.pages.first
+        bits = int(page.bitspersample)
+        photometric = page.photometric
+        if bits <= 8 or mode in {"P", "1"}:
+            # Pillow applies palettes and min-is-white inversion.
+            return np.asarray(iio.imread(file, plugin="pillow", index=0))
+        if photometric not in {
+            tifffile.PHOTOMETRIC.MINISBLACK,
+            tifffile.PHOTOMETRIC.MINISWHITE,
+            tifffile.PHOTOMETRIC.RGB,
+        }:
+            msg = (
+                f"TIFF photometric interpretation {photometric.name} is not "
+                "supported; expected greyscale or RGB"
+            )
+            raise ValueError(msg)
+        data = np.asarray(page.asarray())
+        if data.ndim == 3 and page.axes.startswith("S"):
+            data = np.moveaxis(data, 0, -1)
+        if photometric == tifffile.PHOTOMETRIC.MINISWHITE and data.dtype == np.uint16:
+            data = np.iinfo(np.uint16).max - data
+        return data
+
+
+def _normalise(
+    array: NDArray[np.generic], file: Path
+) -> NDArray[np.uint8] | NDArray[np.uint16]:
+    """Bring a decoded array to uint8/uint16, grey or RGB, without alpha."""
+    if array.dtype == np.bool_:
+        array = array.astype(np.uint8) * np.uint8(255)
+    if array.dtype not in BIT_DEPTH_RANGES:
+        msg = (
+            f"{file}: {array.dtype} samples are not supported; expected an "
+            "8- or 16-bit integer image"
+        )
+        raise ValueError(msg)
+    if array.ndim == 3 and array.shape[-1] in {2, 4}:
+        alpha = array[..., -1]
+        opaque = int(BIT_DEPTH_RANGES[array.dtype])
+        transparent = int(np.count_nonzero(alpha != opaque))
+        if transparent:
+            msg = (
+                f"{file}: {transparent} pixels are not fully opaque; FSIM "
+                "needs opaque images (flatten the alpha channel first)"
+            )
+            raise ValueError(msg)
+        array = array[..., :-1]
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim != 2 and not (array.ndim == 3 and array.shape[-1] == 3):
+        msg = (
+            f"{file}: decoded to shape {array.shape}; expected a greyscale "
+            "(rows x cols) or RGB (rows x cols x 3) image"
+        )
+        raise ValueError(msg)
+    return np.ascontiguousarray(array)
