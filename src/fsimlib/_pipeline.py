@@ -1,0 +1,804 @@
+"""Scoring tables of image-file pairs, on any executor, into a resumable CSV.
+
+:func:`score_pairs` groups pairs by reference so that each reference is
+prepared (:class:`fsimlib.Reference`) once per task and reused, runs the
+tasks on any :class:`concurrent.futures.Executor` (a process pool, a
+``dask.distributed`` client's executor) or in this process, and yields a
+:class:`ScoreRecord` per pair as soon as it is known; a pair that cannot be
+scored gives a record with the reason, never an exception.
+
+:class:`ScoreFile` is the CSV those records are appended to: each row is
+flushed to disk when it is written, a run that is killed loses nothing, and
+a run started again skips the rows already there.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Union
+
+from ._gradient import GradientSpec
+from ._io import read_image
+from ._phase_congruency import Precision
+from ._reference import Reference
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: Columns every score table ends with, after the pair table's own.
+SCORE_COLUMNS = ("fsim", "fsimc", "error")
+#: Columns a pair table must have.
+PAIR_COLUMNS = ("ref", "dist")
+#: Distorted images per task when an executor is used.
+DEFAULT_CHUNK_SIZE = 4
+
+# One task's outcome per pair: (position, fsim, fsimc, error).
+_Outcome = tuple[int, float | None, float | None, str | None]
+
+
+@dataclass(frozen=True)
+class PairRecord:
+    """A reference and a distorted image file to score.
+
+    Attributes
+    ----------
+    ref, dist : str or os.PathLike
+        The two files.  Relative paths are relative to the worker's
+        current directory: resolve them first (as :func:`read_pairs_csv`
+        does) when workers may run elsewhere.
+    fields : Mapping[str, str]
+        Anything to carry through to the result (MOS, distortion labels,
+        the row of a CSV as read).
+
+    Examples
+    --------
+    >>> import fsimlib
+    >>> pair = fsimlib.PairRecord("ref.png", "dist.png", {"mos": "4.2"})
+    >>> pair.fields["mos"]
+    '4.2'
+    """
+
+    ref: PathLike
+    dist: PathLike
+    fields: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """The scores of one pair, or why it has none.
+
+    Attributes
+    ----------
+    index : int
+        Position of the pair in the iterable given to :func:`score_pairs`.
+    pair : PairRecord
+        The pair.
+    fsim, fsimc : float or None
+        FSIM and FSIMc (equal for greyscale images), or None on failure.
+    error : str or None
+        One line saying why the pair could not be scored, or None.
+
+    Examples
+    --------
+    >>> import fsimlib
+    >>> pair = fsimlib.PairRecord("ref.png", "gone.png")
+    >>> record = fsimlib.ScoreRecord(0, pair, None, None, "no such image file")
+    >>> record.ok
+    False
+    """
+
+    index: int
+    pair: PairRecord
+    fsim: float | None
+    fsimc: float | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True if the pair was scored."""
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class ScoringOptions:
+    """The options of :func:`fsimlib.fsim` that apply to a whole batch."""
+
+    data_range: float | None = None
+    downsample: bool | int = True
+    gradient: GradientSpec = "scharr"
+    precision: Precision = "float64"
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def _load_reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
+    """Read and prepare a reference image; also return its bit depth."""
+    image, data_range = read_image(ref)
+    prepared = Reference(
+        image,
+        data_range=options.data_range,
+        downsample=options.downsample,
+        gradient=options.gradient,
+        precision=options.precision,
+    )
+    return prepared, int(data_range).bit_length()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_reference(
+    ref: str, stamp: tuple[int, int], options: ScoringOptions
+) -> tuple[Reference, int]:
+    # ``stamp`` (mtime, size) is in the key so that a changed file is
+    # read again by a long-lived worker.
+    del stamp
+    return _load_reference(ref, options)
+
+
+def _reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
+    """Return a prepared reference, reused across the tasks a worker process runs.
+
+    Chunks of the same reference that land on the same worker (process or
+    dask worker) then prepare it once, not once per chunk.
+    """
+    status = Path(ref).stat()
+    try:
+        return _cached_reference(ref, (status.st_mtime_ns, status.st_size), options)
+    except TypeError:  # unhashable options (e.g. a custom kernel pair)
+        return _load_reference(ref, options)
+
+
+def score_group(
+    ref: str, dists: Sequence[tuple[int, str]], options: ScoringOptions
+) -> list[_Outcome]:
+    """Score distorted image files against one reference file.
+
+    The task that :func:`score_pairs` sends to executors: a picklable
+    top-level function that reads the files where it runs.
+
+    Parameters
+    ----------
+    ref : str
+        The reference image file.
+    dists : sequence of (int, str)
+        Position and path of each distorted image file.
+    options : ScoringOptions
+        The scoring options.
+
+    Returns
+    -------
+    list of (int, float or None, float or None, str or None)
+        ``(position, fsim, fsimc, error)`` per distorted image.
+    """
+    if not ref:
+        reason = "no reference image for this pair (empty ref)"
+        return [(position, None, None, reason) for position, _ in dists]
+    try:
+        reference, ref_bits = _reference(ref, options)
+    except Exception as error:
+        reason = f"reference: {_one_line(error)}"
+        return [(position, None, None, reason) for position, _ in dists]
+    outcomes: list[_Outcome] = []
+    for position, dist in dists:
+        try:
+            image, data_range = read_image(dist)
+            bits = int(data_range).bit_length()
+            if options.data_range is None and bits != ref_bits:
+                msg = (
+                    f"the reference is {ref_bits}-bit but the distorted image is "
+                    f"{bits}-bit; expected the same bit depth"
+                )
+                raise ValueError(msg)
+            result = reference.compare(image)
+        except Exception as error:
+            outcomes.append((position, None, None, _one_line(error)))
+        else:
+            outcomes.append((position, result.fsim, result.fsimc, None))
+    return outcomes
+
+
+def _as_pair(item: object, position: int) -> PairRecord:
+    if isinstance(item, PairRecord):
+        return item
+    if isinstance(item, tuple) and len(item) == 2:
+        return PairRecord(item[0], item[1])
+    msg = (
+        f"pair {position} must be a PairRecord or a (ref, dist) tuple of paths, "
+        f"got {type(item).__name__} {item!r}"
+    )
+    raise TypeError(msg)
+
+
+def _groups(
+    pairs: Sequence[PairRecord], chunk_size: int | None
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Pairs grouped by reference (in order of first appearance), chunked."""
+    by_reference: dict[str, list[tuple[int, str]]] = {}
+    for position, pair in enumerate(pairs):
+        by_reference.setdefault(os.fspath(pair.ref), []).append(
+            (position, os.fspath(pair.dist))
+        )
+    tasks: list[tuple[str, list[tuple[int, str]]]] = []
+    for ref, members in by_reference.items():
+        step = chunk_size or len(members)
+        tasks.extend(
+            (ref, members[start : start + step])
+            for start in range(0, len(members), step)
+        )
+    return tasks
+
+
+def score_pairs(
+    pairs: Iterable[PairRecord | tuple[PathLike, PathLike]],
+    /,
+    *,
+    executor: Executor | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    data_range: float | None = None,
+    downsample: bool | int = True,
+    gradient: GradientSpec = "scharr",
+    precision: Precision = "float64",
+) -> Iterator[ScoreRecord]:
+    """Score pairs of image files, yielding each result as it is known.
+
+    Pairs are grouped by reference file; the reference is read and prepared
+    once (as :class:`fsimlib.Reference`) and all its distorted images are
+    scored against it.  Scores equal :func:`fsimlib.fsim` (``fsim``) and
+    ``fsimlib.fsim(..., chromatic=True)`` (``fsimc``) of the arrays
+    :func:`fsimlib.read_image` returns, exactly.
+
+    A pair that cannot be scored (missing or corrupt file, different sizes
+    or bit depths, a worker that died) yields a record with ``error`` set;
+    no exception escapes for one bad pair.
+
+    Parameters
+    ----------
+    pairs : iterable of PairRecord or (ref, dist) tuples
+        The pairs; consumed in full before scoring starts.
+    executor : concurrent.futures.Executor, optional
+        Where to run: e.g. a :class:`~concurrent.futures.ProcessPoolExecutor`
+        or a ``dask.distributed`` client's ``client.get_executor()``.  Each
+        task scores up to ``chunk_size`` distorted images of one reference,
+        reading the files where it runs, so workers must see the same
+        paths.  ``None`` (default) scores in this process, one pair at a
+        time.  The executor is not shut down.
+    chunk_size : int, optional
+        Distorted images per task with an executor (default 4).  Smaller
+        chunks give finer progress and lose less when a run is killed; a
+        worker process keeps its last few prepared references, so chunks
+        of one reference that it runs in turn share the preparation.
+    data_range : float, optional
+        Data range for every image.  By default each file's bit depth sets
+        it (255 or 65535), and a pair of different bit depths is an error.
+    downsample, gradient, precision
+        As for :func:`fsimlib.fsim`.  With a process pool or dask, a custom
+        ``gradient`` must be picklable.
+
+    Yields
+    ------
+    ScoreRecord
+        One per pair, in the order they complete; ``record.index`` is the
+        pair's position in ``pairs``, to restore the input order.
+
+    Raises
+    ------
+    TypeError
+        If an item of ``pairs`` is not a pair, or ``executor`` is not an
+        Executor.
+    ValueError
+        If ``chunk_size`` is not a positive int.
+
+    See Also
+    --------
+    ScoreFile : the resumable CSV the command line writes records to.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from pathlib import Path
+    >>> import imageio.v3 as iio
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> from skimage import data
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> image = data.camera()[:128, :128]
+    >>> iio.imwrite(folder / "ref.png", image)
+    >>> rng = np.random.default_rng(0)
+    >>> for sigma in (5, 20):
+    ...     noise = rng.normal(0, sigma, image.shape)
+    ...     noisy = np.clip(image + noise, 0, 255).astype(np.uint8)
+    ...     iio.imwrite(folder / f"noise{sigma}.png", noisy)
+    >>> pairs = [
+    ...     (folder / "ref.png", folder / "noise5.png"),
+    ...     (folder / "ref.png", folder / "noise20.png"),
+    ...     (folder / "ref.png", folder / "missing.png"),
+    ... ]
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     records = sorted(
+    ...         fsimlib.score_pairs(pairs, executor=pool, chunk_size=1),
+    ...         key=lambda record: record.index,
+    ...     )
+    >>> records[0].fsim > records[1].fsim
+    True
+    >>> records[2].error.startswith("no such image file")
+    True
+    """
+    given: object = executor
+    if given is not None and not isinstance(given, Executor):
+        msg = (
+            "executor must be a concurrent.futures.Executor (e.g. a "
+            f"ProcessPoolExecutor or client.get_executor()), got "
+            f"{type(given).__name__}"
+        )
+        raise TypeError(msg)
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int)
+        or chunk_size < 1
+    ):
+        msg = f"chunk_size must be a positive int, got {chunk_size!r}"
+        raise ValueError(msg)
+    items = [_as_pair(item, position) for position, item in enumerate(pairs)]
+    options = ScoringOptions(data_range, downsample, gradient, precision)
+    if executor is None:
+        return _score_here(items, options)
+    return _score_on(items, options, executor, chunk_size)
+
+
+def _records(
+    items: Sequence[PairRecord], outcomes: Iterable[_Outcome]
+) -> Iterator[ScoreRecord]:
+    for position, fsim, fsimc, error in outcomes:
+        yield ScoreRecord(position, items[position], fsim, fsimc, error)
+
+
+def _score_here(
+    items: Sequence[PairRecord], options: ScoringOptions
+) -> Iterator[ScoreRecord]:
+    for ref, members in _groups(items, None):
+        # One pair at a time, so that each record is yielded when known.
+        for member in members:
+            yield from _records(items, score_group(ref, [member], options))
+
+
+def _score_on(
+    items: Sequence[PairRecord],
+    options: ScoringOptions,
+    executor: Executor,
+    chunk_size: int,
+) -> Iterator[ScoreRecord]:
+    futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
+    try:
+        for ref, members in _groups(items, chunk_size):
+            futures[executor.submit(score_group, ref, members, options)] = members
+        for future in as_completed(futures):
+            members = futures[future]
+            try:
+                outcomes = future.result()
+            except Exception as error:
+                reason = f"worker failed: {type(error).__name__}: {_one_line(error)}"
+                outcomes = [(position, None, None, reason) for position, _ in members]
+            yield from _records(items, outcomes)
+    finally:
+        # Reached early when the consumer stops (or is interrupted).
+        for future in futures:
+            future.cancel()
+
+
+def read_pairs_csv(path: PathLike, /) -> tuple[list[str], list[PairRecord]]:
+    r"""Read a table of pairs: columns ``ref`` and ``dist`` and any others.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A CSV file with a header row naming at least ``ref`` and ``dist``.
+        Relative image paths are relative to the CSV's folder.
+
+    Returns
+    -------
+    columns : list of str
+        The header.
+    pairs : list of PairRecord
+        One per row, with absolute paths, and the row as read (verbatim) in
+        ``fields``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not such a table.
+    FileNotFoundError
+        If there is no file at ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fsimlib
+    >>> table = Path(tempfile.mkdtemp()) / "pairs.csv"
+    >>> _ = table.write_text("ref,dist,mos\nr.png,d.png,4.5\n")
+    >>> columns, pairs = fsimlib.read_pairs_csv(table)
+    >>> columns, pairs[0].fields["mos"], Path(pairs[0].dist).parent == table.parent
+    (['ref', 'dist', 'mos'], '4.5', True)
+    """
+    table = Path(path)
+    try:
+        with table.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            columns = list(reader.fieldnames or [])
+            rows = list(reader)
+    except UnicodeDecodeError as error:
+        msg = f"{table} is not a UTF-8 text CSV file: {error}"
+        raise ValueError(msg) from error
+    except csv.Error as error:
+        msg = f"{table} is not a valid CSV file: {error}"
+        raise ValueError(msg) from error
+    missing = [name for name in PAIR_COLUMNS if name not in columns]
+    if missing:
+        msg = (
+            f"{table} must have columns 'ref' and 'dist' in its header row; "
+            f"missing {', '.join(map(repr, missing))} (header: {columns})"
+        )
+        raise ValueError(msg)
+    clash = [name for name in SCORE_COLUMNS if name in columns]
+    if clash:
+        msg = (
+            f"{table} already has column(s) {', '.join(map(repr, clash))}, which "
+            "the scores are written to; rename them"
+        )
+        raise ValueError(msg)
+    if len(set(columns)) != len(columns):
+        msg = f"{table} has repeated column names: {columns}"
+        raise ValueError(msg)
+    for number, row in enumerate(rows, start=2):
+        if None in row or any(value is None for value in row.values()):
+            msg = f"{table}, line {number}: expected {len(columns)} fields"
+            raise ValueError(msg)
+    base = table.resolve().parent
+    pairs = [
+        PairRecord(_resolve(row["ref"], base), _resolve(row["dist"], base), dict(row))
+        for row in rows
+    ]
+    return columns, pairs
+
+
+#: File name extensions :func:`pair_folders` takes for images.
+IMAGE_SUFFIXES = frozenset(
+    {".bmp", ".gif", ".jpeg", ".jpg", ".pbm", ".pgm", ".png", ".pnm", ".ppm"}
+    | {".tif", ".tiff", ".webp"}
+)
+_SEPARATORS = ("_", "-", ".")
+
+
+def pair_folders(
+    ref_dir: PathLike, dist_dir: PathLike, /, *, relative_to: PathLike | None = None
+) -> list[PairRecord]:
+    """Pair distorted images with references by file name, as datasets do.
+
+    The naming rule: a distorted image belongs to the reference whose file
+    name without extension (its stem) begins the distorted image's stem,
+    compared case-insensitively, followed by ``_``, ``-`` or ``.`` or by
+    nothing; if several references match, the longest stem wins.  This
+    covers TID2013 and KADID-10k (``I01.BMP`` and ``i01_08_3.bmp``), CSIQ
+    (``1600.png`` and ``awgn/1600.AWGN.1.png``) and folders of
+    ``name.png`` / ``name_jpeg_q10.png``.
+
+    References are the image files directly in ``ref_dir``; distorted
+    images are the image files anywhere under ``dist_dir`` (subfolders
+    included), other than the references themselves.  Image files are
+    those with the extensions in :data:`IMAGE_SUFFIXES` (any case).
+
+    Parameters
+    ----------
+    ref_dir : str or os.PathLike
+        Folder of reference images.
+    dist_dir : str or os.PathLike
+        Folder of distorted images (may be ``ref_dir``).
+    relative_to : str or os.PathLike, optional
+        Folder to write the ``ref`` and ``dist`` fields relative to (e.g.
+        the output CSV's); absolute paths by default.
+
+    Returns
+    -------
+    list of PairRecord
+        One per distorted image, sorted by path, with fields ``ref`` and
+        ``dist``.  A distorted image that matches no reference has
+        ``ref == ""`` (scoring it gives an error record).
+
+    Raises
+    ------
+    ValueError
+        If a folder does not exist, or two references have the same stem.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fsimlib
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ["refs/I01.BMP", "dist/i01_01_1.bmp", "dist/i02_01_1.bmp"]:
+    ...     (root / name).parent.mkdir(exist_ok=True)
+    ...     (root / name).touch()
+    >>> pairs = fsimlib.pair_folders(root / "refs", root / "dist", relative_to=root)
+    >>> [(pair.fields["ref"], pair.fields["dist"]) for pair in pairs]
+    [('refs/I01.BMP', 'dist/i01_01_1.bmp'), ('', 'dist/i02_01_1.bmp')]
+    """
+    folders = []
+    for name, folder in (("reference", ref_dir), ("distorted", dist_dir)):
+        resolved = Path(folder).resolve()
+        if not resolved.is_dir():
+            msg = f"{name} folder {folder} does not exist or is not a folder"
+            raise ValueError(msg)
+        folders.append(resolved)
+    refs_folder, dists_folder = folders
+    references: dict[str, Path] = {}
+    for path in sorted(refs_folder.iterdir()):
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            stem = path.stem.lower()
+            if stem in references:
+                msg = (
+                    f"references {references[stem].name} and {path.name} have the "
+                    "same name; the naming rule needs one reference per name"
+                )
+                raise ValueError(msg)
+            references[stem] = path
+    # Longest first, so that "img1" does not take the images of "img10".
+    stems = sorted(references, key=len, reverse=True)
+    reference_paths = set(references.values())
+    base = None if relative_to is None else Path(relative_to).resolve()
+    pairs = []
+    for path in sorted(dists_folder.rglob("*")):
+        if (
+            not path.is_file()
+            or path.suffix.lower() not in IMAGE_SUFFIXES
+            or path in reference_paths
+        ):
+            continue
+        name = path.stem.lower()
+        match = next(
+            (
+                references[stem]
+                for stem in stems
+                if name == stem
+                or (name.startswith(stem) and name[len(stem)] in _SEPARATORS)
+            ),
+            None,
+        )
+        ref = "" if match is None else os.fspath(match)
+        fields = {"ref": _shown(match, base), "dist": _shown(path, base)}
+        pairs.append(PairRecord(ref, os.fspath(path), fields))
+    return pairs
+
+
+def _shown(path: Path | None, base: Path | None) -> str:
+    """``path`` as written in a table: relative to ``base`` where it can be."""
+    if path is None:
+        return ""
+    if base is None:
+        return path.as_posix()
+    try:
+        return Path(os.path.relpath(path, base)).as_posix()
+    except ValueError:  # another drive, on Windows
+        return path.as_posix()
+
+
+def _resolve(value: str, base: Path) -> str:
+    if not value.strip():
+        return ""
+    return os.fspath(base / value.strip())
+
+
+class ScoreFile:
+    """A CSV of scores that is appended row by row and can be resumed.
+
+    The columns are the pair table's, then ``fsim``, ``fsimc`` and
+    ``error``.  Rows are appended in the order pairs complete, each flushed
+    to disk at once, so a run that is killed keeps every row it wrote.
+    :meth:`resume` reads such a file back (dropping a last line cut short by
+    a kill) and says which pairs are left; :meth:`finish` rewrites the
+    complete table in the order of the pairs.
+
+    A row of the file stands for the pair whose input fields it repeats;
+    identical input rows are matched one to one.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output CSV.
+    columns : sequence of str
+        The pair table's columns (the fields of each :class:`PairRecord`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import fsimlib
+    >>> output = Path(tempfile.mkdtemp()) / "scores.csv"
+    >>> pairs = [
+    ...     fsimlib.PairRecord("r.png", f"d{i}.png", {"id": str(i)}) for i in range(3)
+    ... ]
+    >>> scores = fsimlib.ScoreFile(output, ["id"])
+    >>> scores.resume(pairs)
+    [0, 1, 2]
+    >>> scores.write(fsimlib.ScoreRecord(1, pairs[1], 0.9, 0.8, None))
+    >>> scores.resume(pairs)
+    [0, 2]
+    """
+
+    def __init__(self, path: PathLike, columns: Sequence[str]) -> None:
+        self.path = Path(path)
+        self.columns = [*columns, *SCORE_COLUMNS]
+        self._inputs = list(columns)
+
+    def _key(self, fields: Mapping[str, str]) -> tuple[str, ...]:
+        return tuple(str(fields.get(name, "")) for name in self._inputs)
+
+    def read(self) -> list[dict[str, str]]:
+        """Return the complete rows now in the file (none if there is no file).
+
+        Returns
+        -------
+        list of dict
+            Each row as read.  A row cut short by a kill is left out.
+
+        Raises
+        ------
+        ValueError
+            If the file's header is not this table's.
+        """
+        if not self.path.exists():
+            return []
+        data = self.path.read_bytes()
+        # A kill can leave the last row without its newline: not complete.
+        data = data[: data.rfind(b"\n") + 1]
+        text = data.decode("utf-8", errors="replace")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        header = next(reader, None)
+        if header is None:
+            return []
+        if header != self.columns:
+            msg = (
+                f"{self.path} exists with columns {header}, not {self.columns}; "
+                "it holds scores of another table: use another output file or "
+                "delete it"
+            )
+            raise ValueError(msg)
+        try:
+            rows = list(reader)
+        except csv.Error:
+            rows = []
+        return [
+            dict(zip(header, row, strict=True))
+            for row in rows
+            if len(row) == len(header)
+        ]
+
+    def resume(
+        self, pairs: Sequence[PairRecord], *, retry_errors: bool = False
+    ) -> list[int]:
+        """Make the file a clean table of the rows done; list the pairs left.
+
+        Parameters
+        ----------
+        pairs : sequence of PairRecord
+            All the pairs of the run, each with its row in ``fields``.
+        retry_errors : bool, optional
+            Drop the rows that failed, so that they are scored again.
+
+        Returns
+        -------
+        list of int
+            Positions in ``pairs`` of the pairs still to score.
+
+        Raises
+        ------
+        ValueError
+            If the file belongs to another table (other columns, or rows
+            that are none of ``pairs``).
+        """
+        rows = self.read()
+        if retry_errors:
+            rows = [row for row in rows if not row["error"]]
+        pending = Counter(self._key(row) for row in rows)
+        left = []
+        for position, pair in enumerate(pairs):
+            key = self._key(pair.fields)
+            if pending[key] > 0:
+                pending[key] -= 1
+            else:
+                left.append(position)
+        strays = sum(pending.values())
+        if strays:
+            msg = (
+                f"{self.path} holds {strays} row(s) that are not in the pairs "
+                "table; it holds scores of another table: use another output "
+                "file or delete it"
+            )
+            raise ValueError(msg)
+        self._rewrite(rows)
+        return left
+
+    def write(self, record: ScoreRecord) -> None:
+        """Append the row of ``record`` and flush it to disk.
+
+        Parameters
+        ----------
+        record : ScoreRecord
+            The scores (or error) of a pair, whose ``fields`` are its row.
+        """
+        row = [str(record.pair.fields.get(name, "")) for name in self._inputs]
+        row += [
+            "" if record.fsim is None else repr(record.fsim),
+            "" if record.fsimc is None else repr(record.fsimc),
+            record.error or "",
+        ]
+        line = io.StringIO()
+        csv.writer(line, lineterminator="\n").writerow(row)
+        exists = self.path.exists() and self.path.stat().st_size > 0
+        with self.path.open("a", newline="", encoding="utf-8") as handle:
+            if not exists:
+                csv.writer(handle, lineterminator="\n").writerow(self.columns)
+            handle.write(line.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def finish(self, pairs: Sequence[PairRecord]) -> list[dict[str, str]]:
+        """Rewrite the file with its rows in the order of ``pairs``.
+
+        Parameters
+        ----------
+        pairs : sequence of PairRecord
+            All the pairs of the run.
+
+        Returns
+        -------
+        list of dict
+            The rows, in order.
+        """
+        rows = self.read()
+        slots: dict[tuple[str, ...], list[int]] = {}
+        for position, pair in enumerate(pairs):
+            slots.setdefault(self._key(pair.fields), []).append(position)
+        positions = []
+        for row in rows:
+            queue = slots.get(self._key(row))
+            positions.append(queue.pop(0) if queue else len(pairs))
+        ranked = sorted(zip(positions, rows, strict=True), key=lambda item: item[0])
+        ordered = [row for _, row in ranked]
+        self._rewrite(ordered)
+        return ordered
+
+    def _rewrite(self, rows: Sequence[Mapping[str, str]]) -> None:
+        """Replace the file by ``rows`` atomically (a kill keeps the old one)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
+            "w",
+            newline="",
+            encoding="utf-8",
+            dir=self.path.parent,
+            prefix=f".{self.path.name}.",
+            suffix=".tmp",
+            delete=False,
+        )
+        try:
+            with handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(self.columns)
+                writer.writerows(
+                    [row.get(name, "") for name in self.columns] for row in rows
+                )
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(handle.name).replace(self.path)
+        except BaseException:
+            Path(handle.name).unlink(missing_ok=True)
+            raise
