@@ -15,6 +15,8 @@ CORE_WITHOUT_PYFFTW = [
     "numpy>=1.25",
     "scipy>=1.11",
     "scikit-image>=0.22",
+    "click>=8.1",
+    "tqdm>=4.66",
     "pypng>=0.20220715",
 ]
 

@@ -1,0 +1,647 @@
+"""The ``fsimlib`` command: compare two images, score a dataset, correlate.
+
+Exit codes: 0 when everything was scored, 1 when a comparison or some rows
+of a batch failed (the reason is in the ``error`` column), 2 for usage
+errors (bad options, unreadable tables), 130 when interrupted.  Errors are
+one line on stderr, ``fsimlib: error: ...``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from ._correlation import Correlation, correlate
+from ._gradient import GradientSpec
+from ._io import read_image
+from ._metric import compare as compare_images
+from ._pipeline import (
+    DEFAULT_CHUNK_SIZE,
+    PairRecord,
+    ScoreFile,
+    pair_folders,
+    read_pairs_csv,
+    score_pairs,
+)
+
+#: Exit code of a run in which some comparison failed.
+EXIT_FAILED_ROWS = 1
+#: Exit code of a usage error (click's own).
+EXIT_USAGE = 2
+#: Exit code after Ctrl+C, as shells report SIGINT.
+EXIT_INTERRUPTED = 130
+
+
+def _parse_downsample(
+    _ctx: click.Context, _param: click.Parameter, value: str
+) -> bool | int:
+    """Turn ``auto``, ``off`` or a positive integer into fsim's argument."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return True
+    if text == "off":
+        return False
+    try:
+        factor = int(text)
+    except ValueError:
+        factor = 0
+    if factor < 1:
+        msg = f"expected 'auto', 'off' or a positive integer, got {value!r}"
+        raise click.BadParameter(msg)
+    return factor
+
+
+_DOWNSAMPLE_OPTION = click.option(
+    "--downsample",
+    metavar="auto|off|N",
+    default="auto",
+    callback=_parse_downsample,
+    show_default=True,
+    help=(
+        "Downsampling before scoring: 'auto' (the reference's factor, "
+        "max(1, round(min(rows, cols) / 256))), 'off', or an integer factor."
+    ),
+)
+_GRADIENT_OPTION = click.option(
+    "--gradient",
+    type=click.Choice(["scharr", "sobel", "prewitt"]),
+    default="scharr",
+    show_default=True,
+    help="Gradient operator (Scharr is the reference's).",
+)
+
+
+def _default_workers() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fsimlib")
+def cli() -> None:
+    """FSIM and FSIMc image quality: compare images, score datasets, correlate.
+
+    \b
+    fsimlib compare REF DIST                scores of one pair
+    fsimlib batch PAIRS.csv -o SCORES.csv   scores of a table of pairs
+    fsimlib correlate SCORES.csv --mos MOS  agreement with human opinion
+    fsimlib demo                            the interactive web demo
+
+    Run 'fsimlib COMMAND --help' for each command's options.  Exit codes:
+    0 success, 1 some comparison failed, 2 usage error, 130 interrupted.
+    """  # noqa: D301 - \b is click's marker for a verbatim paragraph
+
+
+# --------------------------------------------------------------------------
+# compare
+
+
+@cli.command()
+@click.argument("ref", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("dist", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help=(
+        "Write the local similarity map to this PNG: a heat map at the "
+        "input's size (FSIM's S_PC*S_G; with the chroma term S_C for colour "
+        "images), on the fixed scale 0..1, with a colour bar.  Needs "
+        "matplotlib (pip install 'fsimlib[plot]')."
+    ),
+)
+@_DOWNSAMPLE_OPTION
+@_GRADIENT_OPTION
+def compare(
+    ref: Path,
+    dist: Path,
+    *,
+    as_json: bool,
+    map_path: Path | None,
+    downsample: bool | int,
+    gradient: GradientSpec,
+) -> int:
+    """Print FSIM and FSIMc of a reference image REF and a distorted image DIST.
+
+    The files may be PNG, JPEG, TIFF, BMP or any format Pillow reads, 8- or
+    16-bit, greyscale or RGB; the data range is that of the file's bit
+    depth (255 or 65535) and both files must have the same.  For
+    greyscale images FSIMc equals FSIM.  Exit code 1 if the images cannot
+    be read or compared.
+    """
+    try:
+        reference, ref_range = read_image(ref)
+        distorted, dist_range = read_image(dist)
+        if ref_range != dist_range:
+            msg = (
+                f"{ref} has data range {ref_range:g} but {dist} has "
+                f"{dist_range:g}; expected files of the same bit depth"
+            )
+            raise ValueError(msg)
+        result = compare_images(
+            reference, distorted, downsample=downsample, gradient=gradient
+        )
+    except (OSError, ValueError, TypeError) as error:
+        raise click.ClickException(" ".join(str(error).split())) from error
+    colour = reference.ndim == 3
+    if map_path is not None:
+        from ._heatmap import save_similarity_map, upsample_map
+
+        values = result.chromatic_similarity_map if colour else result.similarity_map
+        full = upsample_map(
+            values, result.downsample_factor, (reference.shape[0], reference.shape[1])
+        )
+        label = (
+            "local similarity S_PC·S_G·S_C" if colour else "local similarity S_PC·S_G"
+        )
+        try:
+            save_similarity_map(full, map_path, label=label)
+        except (ImportError, OSError) as error:
+            raise click.ClickException(str(error)) from error
+    if as_json:
+        payload = {
+            "ref": str(ref),
+            "dist": str(dist),
+            "fsim": result.fsim,
+            "fsimc": result.fsimc,
+            "data_range": ref_range,
+            "shape": list(reference.shape),
+            "downsample_factor": result.downsample_factor,
+            "map": None if map_path is None else str(map_path),
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        click.echo(f"FSIM   {result.fsim:.10f}")
+        click.echo(f"FSIMc  {result.fsimc:.10f}")
+    return 0
+
+
+# --------------------------------------------------------------------------
+# batch
+
+
+def _ignore_interrupts() -> None:
+    """Let Ctrl+C reach the main process only, which stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _executor(workers: int) -> Iterator[Executor | None]:
+    """Run in a pool of ``workers`` processes, or here (None) for one."""
+    if workers == 1:
+        yield None
+        return
+    # Fork is unsafe once threads (the progress bar's, FFTW's) exist.
+    method = (
+        "forkserver"
+        if "forkserver" in multiprocessing.get_all_start_methods()
+        else "spawn"
+    )
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_ignore_interrupts,
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batch_pairs(
+    pairs_csv: Path | None,
+    ref_dir: Path | None,
+    dist_dir: Path | None,
+    output: Path,
+) -> tuple[list[str], list[PairRecord]]:
+    if pairs_csv is not None and (ref_dir or dist_dir):
+        msg = "give either PAIRS.csv or --ref-dir and --dist-dir, not both"
+        raise click.UsageError(msg)
+    if pairs_csv is None:
+        if ref_dir is None or dist_dir is None:
+            msg = "give PAIRS.csv, or both --ref-dir and --dist-dir (folder mode)"
+            raise click.UsageError(msg)
+        try:
+            pairs = pair_folders(ref_dir, dist_dir, relative_to=output.parent)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
+        return ["ref", "dist"], pairs
+    try:
+        return read_pairs_csv(pairs_csv)
+    except (ValueError, OSError) as error:
+        raise click.UsageError(str(error)) from error
+
+
+@cli.command()
+@click.argument(
+    "pairs_csv",
+    metavar="[PAIRS.csv]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The scores CSV to write, or to resume if it exists.",
+)
+@click.option(
+    "--ref-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder mode: the folder of reference images.",
+)
+@click.option(
+    "--dist-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder mode: the folder of distorted images (searched recursively).",
+)
+@click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=_default_workers,
+    show_default="one per CPU",
+    help="Worker processes; 1 scores in this process.",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(min=1),
+    default=DEFAULT_CHUNK_SIZE,
+    show_default=True,
+    help="Distorted images of one reference per worker task.",
+)
+@click.option(
+    "--retry-errors",
+    is_flag=True,
+    help="Score again the rows of an existing output that failed.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar (rate, time left) on stderr.",
+)
+@_DOWNSAMPLE_OPTION
+@_GRADIENT_OPTION
+def batch(
+    pairs_csv: Path | None,
+    *,
+    output: Path,
+    ref_dir: Path | None,
+    dist_dir: Path | None,
+    workers: int,
+    chunk_size: int,
+    retry_errors: bool,
+    progress: bool,
+    downsample: bool | int,
+    gradient: GradientSpec,
+) -> int:
+    """Score every pair of a table (or of two folders) into a CSV.
+
+    PAIRS.csv has a header row with columns 'ref' and 'dist' (image paths,
+    relative to the CSV's folder) and any others (MOS, distortion labels),
+    which are carried through.  The output has the same columns, then
+    'fsim', 'fsimc' and 'error'.
+
+    Folder mode (--ref-dir R --dist-dir D, no PAIRS.csv): each image under
+    D (subfolders included) is paired with the image in R whose file name
+    without extension begins its own, case-insensitively, followed by '_',
+    '-', '.' or nothing (the longest such name wins).  The output's 'ref'
+    and 'dist' are relative to the output's folder.  For example:
+
+    \b
+      R/I01.BMP   <- D/i01_08_3.bmp            (TID2013, KADID-10k)
+      R/1600.png  <- D/blur/1600.BLUR.2.png    (CSIQ)
+
+    Each reference is read and prepared once per task and reused for its
+    distorted images.  Each row is written and flushed as soon as it is
+    scored, in the order rows complete, so an interrupted run loses
+    nothing; running the same command again skips the rows already in the
+    output (a partly written last line is dropped) and, once all are done,
+    rewrites the output in the order of the input.  A missing, corrupt or
+    mismatched file gives a row whose 'error' column says why, and the run
+    goes on.  Exit code 0 if every row was scored, 1 if any row failed.
+    """  # noqa: D301 - \b is click's marker for a verbatim paragraph
+    columns, pairs = _batch_pairs(pairs_csv, ref_dir, dist_dir, output)
+    table = ScoreFile(output, columns)
+    try:
+        left = table.resume(pairs, retry_errors=retry_errors)
+    except (ValueError, OSError) as error:
+        raise click.UsageError(str(error)) from error
+    done = len(pairs) - len(left)
+    todo = [pairs[position] for position in left]
+    from tqdm import tqdm
+
+    bar = tqdm(
+        total=len(pairs),
+        initial=done,
+        unit="pair",
+        desc="scoring",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
+    )
+    written = 0
+    try:
+        with _executor(min(workers, max(1, len(todo)))) as executor:
+            records = score_pairs(
+                todo,
+                executor=executor,
+                chunk_size=chunk_size,
+                downsample=downsample,
+                gradient=gradient,
+            )
+            for record in records:
+                table.write(record)
+                written += 1
+                bar.update(1)
+    except KeyboardInterrupt:
+        bar.close()
+        click.echo(
+            f"fsimlib: interrupted after {done + written} of {len(pairs)} rows; "
+            "run the same command again to resume",
+            err=True,
+        )
+        return EXIT_INTERRUPTED
+    bar.close()
+    rows = table.finish(pairs)
+    failed = sum(1 for row in rows if row["error"])
+    click.echo(
+        f"{len(rows)} pairs in {output}: {len(rows) - failed} scored, {failed} failed"
+    )
+    if failed:
+        click.echo(
+            f"fsimlib: {failed} row(s) failed; see the 'error' column of {output}",
+            err=True,
+        )
+        return EXIT_FAILED_ROWS
+    return 0
+
+
+# --------------------------------------------------------------------------
+# correlate
+
+
+def _number(text: str, column: str, line: int, table: Path) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        msg = f"{table}, line {line}: column {column!r} is {text!r}, not a number"
+        raise click.UsageError(msg)
+    return value
+
+
+def _read_scores(
+    table: Path, score: str, mos: str, by: str | None
+) -> tuple[list[float], list[float], list[str], int]:
+    try:
+        with table.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            header = list(reader.fieldnames or [])
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as error:
+        msg = f"cannot read {table}: {error}"
+        raise click.UsageError(msg) from error
+    for option, column in (("--score", score), ("--mos", mos), ("--by", by)):
+        if column is not None and column not in header:
+            msg = f"{table} has no column {column!r} ({option}); columns: {header}"
+            raise click.UsageError(msg)
+    scores, opinions, labels, excluded = [], [], [], 0
+    for line, row in enumerate(rows, start=2):
+        if row.get("error") or not (row.get(score) or "").strip():
+            excluded += 1
+            continue
+        scores.append(_number(row[score], score, line, table))
+        opinions.append(_number(row[mos], mos, line, table))
+        labels.append("" if by is None else str(row[by]))
+    return scores, opinions, labels, excluded
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _statistics(result: Correlation) -> dict[str, Any]:
+    stats = result.as_dict()
+    for name in ("srocc", "krocc", "plcc", "plcc_logistic", "rmse"):
+        stats[name] = _finite(stats[name])  # type: ignore[arg-type]
+    return stats
+
+
+_HEADER = ("group", "n", "SROCC", "KROCC", "PLCC", "PLCC(fit)", "RMSE(fit)")
+
+
+def _row(label: str, result: Correlation | str, n: int) -> str:
+    if isinstance(result, str):
+        cells = ["-"] * 5
+    else:
+        cells = [
+            "nan" if math.isnan(value) else f"{value:.4f}"
+            for value in (
+                result.srocc,
+                result.krocc,
+                result.plcc,
+                result.plcc_logistic,
+                result.rmse,
+            )
+        ]
+    return f"{label:<16} {n:>6} " + " ".join(f"{cell:>9}" for cell in cells)
+
+
+def _json_results(
+    results: Sequence[tuple[str, Correlation | str, int]],
+) -> dict[str, Any]:
+    """Put the overall and per-group results in JSON-ready dicts (NaN as null)."""
+    payload: dict[str, Any] = {}
+    for label, outcome, n in results:
+        entry = (
+            {"n": n, "error": outcome}
+            if isinstance(outcome, str)
+            else _statistics(outcome)
+        )
+        if label == "all":
+            payload["overall"] = entry
+        else:
+            payload.setdefault("groups", {})[label.split("=", 1)[1]] = entry
+    return payload
+
+
+def _print_table(results: Sequence[tuple[str, Correlation | str, int]]) -> None:
+    """Print the results as a table, and why any of them is missing."""
+    names = " ".join(f"{name:>9}" for name in _HEADER[2:])
+    click.echo(f"{_HEADER[0]:<16} {_HEADER[1]:>6} {names}")
+    for label, outcome, n in results:
+        click.echo(_row(label, outcome, n))
+    for label, outcome, _ in results:
+        if isinstance(outcome, str):
+            click.echo(f"{label}: {outcome}", err=True)
+        elif outcome.fit_error:
+            reason = outcome.fit_error
+            click.echo(f"{label}: logistic fit failed: {reason}", err=True)
+
+
+@cli.command(name="correlate")
+@click.argument(
+    "scores_csv",
+    metavar="SCORES.csv",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--mos",
+    required=True,
+    help="Column of subjective scores (MOS or DMOS).",
+)
+@click.option(
+    "--score",
+    default="fsim",
+    show_default=True,
+    help="Column of objective scores (e.g. fsim or fsimc).",
+)
+@click.option("--by", help="Also report per group of this column (e.g. distortion).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def correlate_command(
+    scores_csv: Path, *, mos: str, score: str, by: str | None, as_json: bool
+) -> int:
+    """Report how well scores in SCORES.csv agree with human opinion.
+
+    SROCC (Spearman), KROCC (Kendall tau-b) and PLCC (Pearson) of the raw
+    scores against the MOS column, then PLCC and RMSE after the standard
+    five-parameter logistic fit q(x) = b1 (1/2 - 1/(1 + exp(b2 (x - b3))))
+    + b4 x + b5 (VQEG; Sheikh et al. 2006), started from b1 = sign(r)
+    (max MOS - min MOS), b2 = 1 / std(score), b3 = mean(score), b4 = 0,
+    b5 = mean(MOS).  Correlations are signed (negative against DMOS).
+    Rows with an error or no score are left out and counted.  With --by,
+    the same statistics per group, after the overall ones.
+    """
+    scores, opinions, labels, excluded = _read_scores(scores_csv, score, mos, by)
+    results: list[tuple[str, Correlation | str, int]] = []
+    groups: dict[str, list[int]] = {"all": list(range(len(scores)))}
+    if by is not None:
+        for index, label in enumerate(labels):
+            groups.setdefault(f"{by}={label}", []).append(index)
+    for label, members in groups.items():
+        try:
+            outcome: Correlation | str = correlate(
+                [scores[i] for i in members], [opinions[i] for i in members]
+            )
+        except ValueError as error:
+            if label == "all":
+                raise click.ClickException(str(error)) from error
+            outcome = str(error)
+        results.append((label, outcome, len(members)))
+    if as_json:
+        payload: dict[str, Any] = {
+            "table": str(scores_csv),
+            "score": score,
+            "mos": mos,
+            "excluded_rows": excluded,
+            **_json_results(results),
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        _print_table(results)
+        if excluded:
+            click.echo(f"({excluded} rows without a score left out)", err=True)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# demo
+
+
+@cli.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to serve on (0.0.0.0 for the local network).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=7860,
+    show_default=True,
+    help="TCP port.",
+)
+@click.option("--open-browser", is_flag=True, help="Open the page in a web browser.")
+def demo(*, host: str, port: int, open_browser: bool) -> int:
+    """Serve the interactive web demo (needs: pip install 'fsimlib[demo]').
+
+    Upload or pick two images and see their FSIM, FSIMc and similarity
+    map.  Stop it with Ctrl+C.
+    """
+    try:
+        from .demo import launch
+
+        launch(host=host, port=port, open_browser=open_browser)
+    except (ImportError, OSError, ValueError, TypeError) as error:
+        raise click.ClickException(" ".join(str(error).split())) from error
+    return 0
+
+
+# --------------------------------------------------------------------------
+# entry point
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``fsimlib`` command line and return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments (without the program name); ``sys.argv[1:]`` by
+        default.
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 1 some comparison failed, 2 usage
+        error, 130 interrupted.
+
+    Examples
+    --------
+    A usage error prints one line to stderr and returns 2:
+
+    >>> from fsimlib.cli import main
+    >>> main(["correlate", "no-such-file.csv", "--mos", "mos"])
+    2
+    """
+    try:
+        outcome = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="fsimlib",
+            standalone_mode=False,
+        )
+    except click.UsageError as error:
+        hint = ""
+        if error.ctx is not None:
+            hint = f" (see '{error.ctx.command_path} --help')"
+        message = " ".join(error.format_message().split())
+        click.echo(f"fsimlib: error: {message}{hint}", err=True)
+        return EXIT_USAGE
+    except click.ClickException as error:
+        message = " ".join(error.format_message().split())
+        click.echo(f"fsimlib: error: {message}", err=True)
+        return error.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("fsimlib: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    return outcome if isinstance(outcome, int) else 0
