@@ -1,0 +1,183 @@
+"""Correlation helpers against scipy's own functions on seeded data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from scipy.optimize import curve_fit
+from scipy.stats import kendalltau, pearsonr, spearmanr
+
+import fsimlib
+from fsimlib._correlation import MIN_FIT_PAIRS
+
+# Score scales the logistic must converge on: FSIM's compressed range,
+# a PSNR-like range in decibels, and a metric that falls with quality.
+SCALES = {
+    "fsim-like": (0.75, 1.0, 1.0),
+    "psnr-like": (20.0, 45.0, 1.0),
+    "falling": (0.0, 1.0, -1.0),
+}
+
+
+def dataset(scale: str, n: int = 60, seed: int = 0) -> tuple[NDArray[np.float64], ...]:
+    """Scores and MOS with a sigmoid relation plus noise, as in IQA data."""
+    low, high, direction = SCALES[scale]
+    rng = np.random.default_rng(seed)
+    scores = rng.uniform(low, high, n)
+    middle, width = (low + high) / 2, (high - low) / 8
+    mos = 1 + 4 / (1 + np.exp(-direction * (scores - middle) / width))
+    return scores, mos + rng.normal(0, 0.2, n)
+
+
+def documented_initial(
+    scores: NDArray[np.float64], mos: NDArray[np.float64]
+) -> tuple[float, ...]:
+    """The initial values fit_logistic's docstring states, computed here."""
+    sign = math.copysign(1.0, pearsonr(scores, mos).statistic)
+    return (
+        sign * (mos.max() - mos.min()),
+        1 / scores.std(),
+        scores.mean(),
+        0.0,
+        mos.mean(),
+    )
+
+
+@pytest.mark.parametrize("scale", list(SCALES))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_rank_and_linear_correlations_are_scipys(scale: str, seed: int) -> None:
+    scores, mos = dataset(scale, seed=seed)
+    result = fsimlib.correlate(scores, mos)
+    # The same scipy functions on the same float64 arrays: bit-identical.
+    assert result.srocc == spearmanr(scores, mos).statistic
+    assert result.krocc == kendalltau(scores, mos).statistic
+    assert result.plcc == pearsonr(scores, mos).statistic
+    assert result.n == scores.size
+
+
+@pytest.mark.parametrize("scale", list(SCALES))
+def test_logistic_fit_is_curve_fit_from_the_documented_start(scale: str) -> None:
+    scores, mos = dataset(scale)
+    result = fsimlib.correlate(scores, mos)
+    assert result.fit is not None, result.fit_error
+    expected_start = documented_initial(scores, mos)
+    np.testing.assert_allclose(result.fit.initial, expected_start, rtol=1e-12)
+    fitted, _ = curve_fit(
+        fsimlib.logistic_5, scores, mos, p0=expected_start, maxfev=20000
+    )
+    predicted = fsimlib.logistic_5(scores, *fitted)
+    # Same optimiser, same start, same data: equal to round-off.
+    np.testing.assert_allclose(result.fit.parameters, fitted, rtol=1e-9)
+    assert result.plcc_logistic == pytest.approx(
+        pearsonr(predicted, mos).statistic, rel=1e-12
+    )
+    rmse = np.sqrt(np.mean((predicted - mos) ** 2))
+    assert result.rmse == pytest.approx(rmse, rel=1e-9)
+
+
+@pytest.mark.parametrize("scale", list(SCALES))
+def test_logistic_fit_converges_to_the_noise_level(scale: str) -> None:
+    """The data are a sigmoid plus N(0, 0.2) noise: a converged fit leaves
+    an RMSE near 0.2 (well below the MOS spread of ~1.5) and raises PLCC."""
+    scores, mos = dataset(scale, n=200)
+    result = fsimlib.correlate(scores, mos)
+    assert result.fit_error is None
+    assert 0.15 < result.rmse < 0.25
+    assert abs(result.plcc_logistic) >= abs(result.plcc)
+    assert result.plcc_logistic > 0.95  # the fit's output rises with MOS
+
+
+def test_logistic_recovers_exact_data() -> None:
+    scores = np.linspace(0.8, 1.0, 25)
+    truth = (3.5, 60.0, 0.9, 2.0, 1.0)
+    mos = fsimlib.logistic_5(scores, *truth)
+    fit = fsimlib.fit_logistic(scores, mos)
+    # Noise-free data: the fitted curve passes through every point.
+    np.testing.assert_allclose(fit.predict(scores), mos, atol=1e-6)
+
+
+def test_logistic_5_formula() -> None:
+    x = np.array([0.0, 0.5, 1.0])
+    b1, b2, b3, b4, b5 = 2.0, 3.0, 0.5, 0.25, 1.0
+    expected = b1 * (0.5 - 1 / (1 + np.exp(b2 * (x - b3)))) + b4 * x + b5
+    np.testing.assert_allclose(
+        fsimlib.logistic_5(x, b1, b2, b3, b4, b5), expected, rtol=1e-15
+    )
+
+
+def test_logistic_5_saturates_without_overflow_warning() -> None:
+    # exp(1e4) overflows to inf; the logistic is then exactly -b1/2 + ...
+    values = fsimlib.logistic_5([-1.0, 1.0], 2.0, 1e4, 0.0, 0.0, 0.0)
+    np.testing.assert_array_equal(values, [-1.0, 1.0])
+
+
+def test_groups_equal_correlate_on_each_subset() -> None:
+    scores, mos = dataset("fsim-like", n=40)
+    labels = ["blur" if i % 3 else "noise" for i in range(40)]
+    results = fsimlib.correlate_groups(scores, mos, labels)
+    assert list(results) == ["noise", "blur"]
+    for label, result in results.items():
+        members = [i for i, name in enumerate(labels) if name == label]
+        expected = fsimlib.correlate(scores[members], mos[members])
+        assert result.as_dict() == expected.as_dict(), label
+
+
+def test_constant_input_gives_nan_without_warnings() -> None:
+    """pytest turns warnings into errors: scipy's ConstantInputWarning would fail."""
+    result = fsimlib.correlate(np.full(8, 0.9), np.arange(8.0))
+    assert math.isnan(result.srocc)
+    assert math.isnan(result.krocc)
+    assert math.isnan(result.plcc)
+    assert math.isnan(result.plcc_logistic)
+    assert result.fit is None
+    assert result.fit_error is not None
+    assert "scores are all equal" in result.fit_error
+
+
+def test_too_few_pairs_for_the_fit_leaves_it_undone() -> None:
+    result = fsimlib.correlate([0.7, 0.8, 0.9, 0.95], [1.0, 2.5, 3.0, 4.0])
+    assert result.srocc == 1.0
+    assert result.fit is None
+    assert f"at least {MIN_FIT_PAIRS} pairs" in str(result.fit_error)
+    assert math.isnan(result.rmse)
+    assert result.as_dict()["logistic"] == {"error": result.fit_error}
+
+
+@pytest.mark.parametrize(
+    ("scores", "mos", "error", "match"),
+    [
+        ([0.1, 0.2, 0.3], [1.0, 2.0], ValueError, "same length, got 3 and 2"),
+        ([0.1, 0.2], [1.0, 2.0], ValueError, "at least 3 pairs to correlate, got 2"),
+        ([0.1, np.nan, 0.3], [1.0, 2.0, 3.0], ValueError, "scores contains NaN"),
+        ([0.1, 0.2, 0.3], [1.0, np.inf, 3.0], ValueError, "mos contains NaN"),
+        ([[0.1, 0.2, 0.3]], [1.0, 2.0, 3.0], ValueError, r"scores must be 1-D"),
+        (["a", "b", "c"], [1.0, 2.0, 3.0], TypeError, "scores must be a sequence"),
+    ],
+)
+def test_bad_input_is_named(
+    scores: object, mos: object, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        fsimlib.correlate(scores, mos)  # type: ignore[arg-type]
+
+
+def test_group_errors_name_the_group() -> None:
+    with pytest.raises(ValueError, match=r"group 'tiny': need at least 3 pairs"):
+        fsimlib.correlate_groups(
+            [0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4], ["a", "a", "a", "tiny"]
+        )
+    with pytest.raises(ValueError, match="one label per pair"):
+        fsimlib.correlate_groups([0.1, 0.2, 0.3], [1, 2, 3], ["a"])
+
+
+def test_inputs_are_not_modified() -> None:
+    scores, mos = dataset("psnr-like")
+    before = scores.copy(), mos.copy()
+    scores.flags.writeable = False
+    mos.flags.writeable = False
+    fsimlib.correlate(scores, mos)
+    np.testing.assert_array_equal(scores, before[0])
+    np.testing.assert_array_equal(mos, before[1])
