@@ -107,6 +107,12 @@ def box_downsample(image: NDArray[np.number], factor: int) -> NDArray[np.float64
     if factor < 1:
         msg = f"factor must be at least 1, got {factor}"
         raise ValueError(msg)
+    if np.ndim(image) < 2:
+        msg = (
+            f"image must have at least 2 dimensions (rows, cols), got "
+            f"{np.ndim(image)}-D input of shape {np.shape(image)}"
+        )
+        raise ValueError(msg)
     if factor == 1:
         return np.asarray(image, dtype=np.float64)
     out_rows, out_cols = downsampled_shape((image.shape[0], image.shape[1]), factor)

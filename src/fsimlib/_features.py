@@ -139,4 +139,7 @@ def extract_features(
     y, chroma = processed_planes(array, layout, options, chromatic=chromatic)
     pc = phase_congruency_map(y, options.params, options.precision, options.threads)
     gradient = options.gradient.magnitude(y)
+    for plane in (y, pc, gradient, *(chroma or ())):
+        if plane.base is None:  # never flag a view of the caller's array
+            plane.flags.writeable = False
     return ImageFeatures(y, chroma, pc, gradient)

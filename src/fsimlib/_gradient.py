@@ -72,11 +72,7 @@ class GradientOperator:
 
 
 def _check_kernel(kernel: ArrayLike, name: str) -> NDArray[np.float64]:
-    try:
-        array = np.array(kernel, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        msg = f"{name} must be a 2-D array of real numbers: {error}"
-        raise TypeError(msg) from error
+    array = _real_array(kernel, name)
     if array.ndim != 2 or array.shape[0] % 2 == 0 or array.shape[1] % 2 == 0:
         msg = f"{name} must be 2-D with odd sides, got shape {array.shape}"
         raise ValueError(msg)
@@ -85,6 +81,22 @@ def _check_kernel(kernel: ArrayLike, name: str) -> NDArray[np.float64]:
         raise ValueError(msg)
     array.flags.writeable = False
     return array
+
+
+def _real_array(values: object, name: str) -> NDArray[np.float64]:
+    """``values`` as a float64 array, or a TypeError naming ``name``."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError) as error:
+        msg = f"{name} must be a 2-D array of real numbers: {error}"
+        raise TypeError(msg) from error
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
+        msg = f"{name} must be a 2-D array of real numbers, got dtype {array.dtype}"
+        raise TypeError(msg)
+    return np.array(array, dtype=np.float64)
 
 
 def separable_operator(
@@ -127,7 +139,9 @@ class CallableGradient:
 
     def magnitude(self, image: NDArray[np.float64]) -> NDArray[np.float64]:
         """Call the function on a copy and check its result."""
-        result = np.asarray(self.function(image.copy()), dtype=np.float64)
+        result = _real_array(
+            self.function(image.copy()), f"gradient function {self.name}'s result"
+        )
         if result.shape != image.shape:
             msg = (
                 f"gradient function {self.name} returned shape {result.shape}, "

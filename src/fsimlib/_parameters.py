@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class PhaseCongruencyParameters:
@@ -55,7 +57,15 @@ class PhaseCongruencyParameters:
     lowpass_cutoff: float = 0.45
     lowpass_order: int = 15
 
+    def _unwrap_numpy_scalars(self) -> None:
+        """Store numpy scalars (``np.int64(4)``) as Python numbers."""
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, (np.integer, np.floating)):
+                object.__setattr__(self, field.name, value.item())
+
     def __post_init__(self) -> None:
+        self._unwrap_numpy_scalars()
         for name in ("n_scales", "n_orientations", "lowpass_order"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):

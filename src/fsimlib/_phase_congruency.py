@@ -268,11 +268,11 @@ def phase_congruency(
     >>> import numpy as np
     >>> import fsimlib
     >>> image = np.zeros((64, 64))
-    >>> image[:, 32:] = 255.0  # a vertical step edge
+    >>> image[:, 24:40] = 255.0  # a vertical bar: two step edges
     >>> pc = fsimlib.phase_congruency(image)
     >>> pc.shape
     (64, 64)
-    >>> bool(pc[32, 31] > 0.5 and pc[32, 10] < 0.1)
+    >>> bool(pc[32, 24] > 0.5 and pc[32, 8] < 0.1)  # high on edges only
     True
     """
     params = PhaseCongruencyParameters(

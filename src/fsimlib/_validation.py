@@ -197,9 +197,21 @@ def check_pair_layout(
         raise ValueError(msg)
 
 
+#: Integer image formats whose dtype span is taken as the data range.
+INFERABLE_INTEGER_BITS = (8, 16)
+
+
 def dtype_range(dtype: np.dtype[np.number]) -> float | None:
-    """Span of an integer dtype (255 for uint8), ``None`` for floats."""
-    if np.issubdtype(dtype, np.integer):
+    """Span of an 8- or 16-bit integer dtype (255 for uint8), else ``None``.
+
+    Wider integers are no image format (``np.asarray`` of a list of ints
+    gives int64): their dtype span would scale 0..255 values to ~1e-17 and
+    every pair would score 1.0, so their range must be given.
+    """
+    if (
+        np.issubdtype(dtype, np.integer)
+        and dtype.itemsize * 8 in INFERABLE_INTEGER_BITS
+    ):
         info = np.iinfo(dtype)  # type: ignore[type-var]
         return float(info.max) - float(info.min)
     return None
@@ -213,10 +225,15 @@ def resolve_data_range(
         ranges = {dtype_range(dtype) for dtype in dtypes}
         if None in ranges:
             names = ", ".join(sorted({str(dtype) for dtype in dtypes}))
+            kind = (
+                "floating-point"
+                if any(np.issubdtype(dtype, np.floating) for dtype in dtypes)
+                else "32- and 64-bit integer"
+            )
             msg = (
-                f"data_range is required for floating-point images (got dtype "
-                f"{names}); pass e.g. data_range=1.0 for images scaled to [0, 1] "
-                "or data_range=255 for images in [0, 255]"
+                f"data_range is required for {kind} images (got dtype {names}); "
+                "pass e.g. data_range=1.0 for images scaled to [0, 1] or "
+                "data_range=255 for images in [0, 255]"
             )
             raise ValueError(msg)
         if len(ranges) > 1:
