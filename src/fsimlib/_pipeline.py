@@ -150,7 +150,10 @@ def _reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
     Chunks of the same reference that land on the same worker (process or
     dask worker) then prepare it once, not once per chunk.
     """
-    status = Path(ref).stat()
+    try:
+        status = Path(ref).stat()
+    except OSError:  # let the reader say what is wrong with the file
+        return _load_reference(ref, options)
     try:
         return _cached_reference(ref, (status.st_mtime_ns, status.st_size), options)
     except TypeError:  # unhashable options (e.g. a custom kernel pair)
@@ -494,7 +497,9 @@ def pair_folders(
 
     References are the image files directly in ``ref_dir``; distorted
     images are the image files anywhere under ``dist_dir`` (subfolders
-    included), other than the references themselves.  Image files are
+    included), other than the references themselves.  When both are the
+    same folder, an image whose name matches another's by the rule is a
+    distorted image, not a reference.  Image files are
     those with the extensions in :data:`IMAGE_SUFFIXES` (any case).
 
     Parameters
@@ -540,17 +545,31 @@ def pair_folders(
             raise ValueError(msg)
         folders.append(resolved)
     refs_folder, dists_folder = folders
+    candidates = [
+        path
+        for path in sorted(refs_folder.iterdir())
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    ]
+    if refs_folder == dists_folder:
+        names = {path.stem.lower() for path in candidates}
+        candidates = [
+            path
+            for path in candidates
+            if not any(
+                stem != path.stem.lower() and _matches(path.stem.lower(), stem)
+                for stem in names
+            )
+        ]
     references: dict[str, Path] = {}
-    for path in sorted(refs_folder.iterdir()):
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-            stem = path.stem.lower()
-            if stem in references:
-                msg = (
-                    f"references {references[stem].name} and {path.name} have the "
-                    "same name; the naming rule needs one reference per name"
-                )
-                raise ValueError(msg)
-            references[stem] = path
+    for path in candidates:
+        stem = path.stem.lower()
+        if stem in references:
+            msg = (
+                f"references {references[stem].name} and {path.name} have the "
+                "same name; the naming rule needs one reference per name"
+            )
+            raise ValueError(msg)
+        references[stem] = path
     # Longest first, so that "img1" does not take the images of "img10".
     stems = sorted(references, key=len, reverse=True)
     reference_paths = set(references.values())
@@ -564,19 +583,18 @@ def pair_folders(
         ):
             continue
         name = path.stem.lower()
-        match = next(
-            (
-                references[stem]
-                for stem in stems
-                if name == stem
-                or (name.startswith(stem) and name[len(stem)] in _SEPARATORS)
-            ),
-            None,
-        )
+        match = next((references[stem] for stem in stems if _matches(name, stem)), None)
         ref = "" if match is None else os.fspath(match)
         fields = {"ref": _shown(match, base), "dist": _shown(path, base)}
         pairs.append(PairRecord(ref, os.fspath(path), fields))
     return pairs
+
+
+def _matches(name: str, stem: str) -> bool:
+    """Whether a distorted image's lower-case stem belongs to reference ``stem``."""
+    if name == stem:
+        return True
+    return name.startswith(stem) and name[len(stem)] in _SEPARATORS
 
 
 def _shown(path: Path | None, base: Path | None) -> str:
@@ -672,10 +690,14 @@ class ScoreFile:
                 "delete it"
             )
             raise ValueError(msg)
-        try:
-            rows = list(reader)
-        except csv.Error:
-            rows = []
+        rows = []
+        while True:
+            try:
+                rows.append(next(reader))
+            except StopIteration:
+                break
+            except csv.Error:  # a quoted field cut short: the rest is lost
+                break
         return [
             dict(zip(header, row, strict=True))
             for row in rows
