@@ -1,4 +1,4 @@
-"""Developer sessions: tests (with and without pyFFTW), lint, typecheck, docs, benchmarks.
+"""Developer sessions: tests (with and without pyFFTW), lint, types, docs, benchmarks.
 
 Run ``nox -l`` to list them and ``nox -s NAME`` to run one.
 """
@@ -35,11 +35,16 @@ def tests_no_pyfftw(session: nox.Session) -> None:
     session.install("--no-deps", "-e", ".")
     session.install("pytest>=8", "hypothesis>=6.100")
     session.run(
-        "python", "-c", "import importlib.util, sys; "
+        "python",
+        "-c",
+        "import importlib.util, sys; "
         "sys.exit(importlib.util.find_spec('pyfftw') is not None)",
     )
     session.run(
-        "pytest", "-m", "not needs_pyfftw and not needs_extras", *session.posargs,
+        "pytest",
+        "-m",
+        "not needs_pyfftw and not needs_extras",
+        *session.posargs,
         env={"FSIMLIB_EXPECT_ENGINE": "scipy"},
     )
 

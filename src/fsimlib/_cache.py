@@ -17,7 +17,15 @@ V = TypeVar("V")
 
 
 class CacheInfo(NamedTuple):
-    """Statistics of a :class:`BoundedCache`."""
+    """Statistics of a :class:`BoundedCache`, as :func:`fsimlib.cache_info` reports.
+
+    Examples
+    --------
+    >>> import fsimlib
+    >>> info = fsimlib.cache_info()
+    >>> isinstance(info, fsimlib.CacheInfo), info.entries <= info.max_entries
+    (True, True)
+    """
 
     hits: int
     misses: int

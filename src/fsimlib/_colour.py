@@ -14,7 +14,20 @@ Q_WEIGHTS = (0.211, -0.523, 0.312)
 
 
 class YIQ(NamedTuple):
-    """Luminance ``y`` and chrominance ``i``, ``q`` planes."""
+    """Luminance ``y`` and chrominance ``i``, ``q`` planes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fsimlib import YIQ, rgb_to_yiq
+    >>> red, zero = np.full((2, 2), 200.0), np.zeros((2, 2))
+    >>> planes = rgb_to_yiq(red, zero, zero)
+    >>> isinstance(planes, YIQ), planes.y.shape
+    (True, (2, 2))
+    >>> y, i, q = planes
+    >>> bool(i[0, 0] > 0 and q[0, 0] > 0)
+    True
+    """
 
     y: NDArray[np.float64]
     i: NDArray[np.float64]

@@ -68,6 +68,19 @@ class FSIMResult:
         ``S_G``.
     chroma_similarity : ndarray
         ``Re((S_I S_Q) ** lambda)``; all ones for greyscale images.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> from skimage import data
+    >>> image = data.camera()
+    >>> result = fsimlib.compare(image, image[::-1])
+    >>> isinstance(result, fsimlib.FSIMResult), result.weight.shape
+    (True, (256, 256))
+    >>> total = np.sum(result.similarity_map * result.weight)
+    >>> bool(abs(total / np.sum(result.weight) - result.fsim) < 1e-12)
+    True
     """
 
     fsim: float

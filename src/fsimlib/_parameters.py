@@ -43,6 +43,17 @@ class PhaseCongruencyParameters:
         multiplies every log-Gabor filter.
     lowpass_order : int
         Order of that Butterworth filter.
+
+    Examples
+    --------
+    >>> from fsimlib import PhaseCongruencyParameters
+    >>> params = PhaseCongruencyParameters(n_scales=5)
+    >>> params.n_scales, params.n_orientations
+    (5, 4)
+    >>> PhaseCongruencyParameters(sigma_onf=1.5)
+    Traceback (most recent call last):
+        ...
+    ValueError: sigma_onf must lie strictly between 0 and 1, got 1.5
     """
 
     n_scales: int = 4
