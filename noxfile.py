@@ -81,3 +81,23 @@ def docs(session: nox.Session) -> None:
         "docs/_build/html",
         *session.posargs,
     )
+
+
+# Peers whose own requirements cannot be installed here: piq needs
+# torchvision, whose PyPI wheels are CUDA builds that fail to load against the
+# CPU torch (and piq.fsim does not use it); image-similarity-measures pins
+# numpy<2 and scikit-image<0.21.  Their FSIM functions' real imports are in the
+# bench extra.
+BENCH_PEERS_NO_DEPS = ["piq==0.8.0", "image-similarity-measures==0.3.6"]
+
+
+@nox.session
+def benchmarks(session: nox.Session) -> None:
+    """Run every benchmark: tables, results JSON and docs/_static/benchmark.png.
+
+    Not a default session.  ``nox -s benchmarks -- --quick`` is a short smoke
+    run; see benchmarks/README.md.
+    """
+    session.install("-e", ".[bench]")
+    session.install("--no-deps", *BENCH_PEERS_NO_DEPS)
+    session.run("python", "benchmarks/run.py", *session.posargs)

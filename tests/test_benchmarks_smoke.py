@@ -1,0 +1,148 @@
+"""Smoke tests of the benchmark helpers (benchmarks/): shapes, seeds, bookkeeping.
+
+Nothing here measures or asserts a time: the benchmarks themselves run with
+``nox -s benchmarks``.  These check that the helpers they rely on make the
+data they claim to, so that a broken generator cannot quietly time the
+wrong work.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+# The benchmark scripts import each other by plain names (compare, dataset,
+# run, ...): put their folder on the path only while importing them, and
+# take those generic names out of sys.modules again afterwards.
+_BENCH_MODULES = ("_common", "cold_start", "compare", "dataset", "floor", "memory")
+_BENCH_MODULES += ("reference_reuse", "run")
+sys.path.insert(0, str(BENCH_DIR))
+try:
+    import compare
+    import dataset
+    import run
+    from _common import make_pair, processing_shape
+    from floor import fft_floor_call, fft_floor_seconds
+finally:
+    sys.path.remove(str(BENCH_DIR))
+    for _name in _BENCH_MODULES:
+        sys.modules.pop(_name, None)
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        # F = max(1, round(min / 256)), half away from zero; ceil(H / F).
+        ((512, 512), (256, 256)),
+        ((383, 500), (383, 500)),  # 383 / 256 = 1.496 rounds to 1
+        ((1000, 64), (1000, 64)),  # round(0.25) = 0, so F = 1
+        ((2048, 2048), (256, 256)),
+        ((385, 500), (193, 250)),  # 385 / 256 = 1.504 rounds to 2
+    ],
+)
+def test_processing_shape_is_the_reference_downsampled_size(shape, expected):
+    assert processing_shape(shape) == expected
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_fft_floor_runs_and_is_positive(precision):
+    call = fft_floor_call((64, 80), precision=precision, threads=1)
+    assert call() is None
+    assert fft_floor_seconds((64, 80), precision=precision, rounds=2) > 0
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_make_pair_is_seeded_uint8_of_the_asked_shape(colour):
+    ref, dist = make_pair((40, 56), colour=colour, seed=3)
+    again_ref, again_dist = make_pair((40, 56), colour=colour, seed=3)
+    expected = (40, 56, 3) if colour else (40, 56)
+    assert ref.shape == dist.shape == expected
+    assert ref.dtype == dist.dtype == np.uint8
+    np.testing.assert_array_equal(ref, again_ref)
+    np.testing.assert_array_equal(dist, again_dist)
+    assert not np.array_equal(ref, dist)
+
+
+def test_dataset_references_are_kadid_shaped_seeded_and_distinct():
+    first = dataset.make_references(2)
+    again = dataset.make_references(2)
+    for image, same in zip(first, again, strict=True):
+        assert image.shape == (384, 512, 3)
+        assert image.dtype == np.uint8
+        np.testing.assert_array_equal(image, same)
+    assert not np.array_equal(first[0], first[1])
+
+
+def test_dataset_has_25_distortion_types():
+    # KADID-10k: 25 types x 5 levels = 125 distorted images per reference.
+    assert len(dataset.DISTORTIONS) * dataset.N_LEVELS == 125
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return dataset.make_references(1)[0]
+
+
+@pytest.fixture(scope="module")
+def lowest_level_stack(reference):
+    return dataset.distorted_stack(reference, (0,), seed=5)
+
+
+def test_distorted_stack_shape_and_seed(reference, lowest_level_stack):
+    assert lowest_level_stack.shape == (25, 384, 512, 3)
+    assert lowest_level_stack.dtype == np.uint8
+    again = dataset.distorted_stack(reference, (0,), seed=5)
+    np.testing.assert_array_equal(lowest_level_stack, again)
+
+
+@pytest.mark.parametrize("index", range(len(dataset.DISTORTIONS)))
+def test_every_distortion_changes_the_image_even_at_its_lowest_level(
+    reference, lowest_level_stack, index
+):
+    name = list(dataset.DISTORTIONS)[index]
+    changed = np.mean(lowest_level_stack[index] != reference)
+    # A distortion that left the image alone would time an identical pair.
+    # The smallest change is 4 displaced 16 x 16 patches: about 0.47% of the
+    # values, of which a few may happen to be equal; 0.1% separates that
+    # from no change at all.
+    assert changed > 0.001, name
+
+
+def test_corpus_bilevel_image_is_read_as_the_reference_read_it():
+    data_dir = Path(__file__).resolve().parent / "data" / "images"
+    image = compare.read_as_reference_did(data_dir / "ref_horse_g_328x400_0_0.png")
+    # Octave reads a 0/255 image as logical: the reference scored 0 and 1.
+    assert set(np.unique(image).tolist()) == {0, 1}
+
+
+def test_targets_report_met_and_not_met_from_results():
+    results = {
+        "compare": {
+            "ratios": [
+                {
+                    "size": "512x512",
+                    "mode": "colour",
+                    "precision": "float64",
+                    "threads": t,
+                    "piq_speedup": 7.0 if t == 1 else 5.0,
+                    "ism_speedup": 150.0 if t == 1 else None,
+                    "over_floor": 1.5,
+                }
+                for t in (1, 2)
+            ]
+        },
+        "reuse": [{"size": "512x512", "metric": "FSIM", "ratio": 0.7}],
+    }
+    verdicts = {row[0]: row[3] for row in run.targets(results)}
+    assert (
+        verdicts["piq fsim(chromatic=True) / fsimlib f64, 512x512 colour, 1t"] == "met"
+    )
+    assert verdicts["piq fsim(chromatic=True) / fsimlib f64, 512x512 colour, 2t"] == (
+        "NOT MET"
+    )
+    assert verdicts["Reference + 16 / 16 fsim(), worst (512x512 FSIM)"] == "NOT MET"
+    assert "data set pairs/s, 2 workers / 1 worker" not in verdicts
