@@ -375,6 +375,6 @@ def test_large_upload_is_scored_in_full_and_shown_small(
     assert heat_map.evaluate("img => img.naturalHeight") == round(
         300 * demo.MAX_DISPLAY_SIDE / 1800
     )
-    assert (
-        "Scored on the full 1800 x 300 images" in page.locator("#details").inner_text()
-    )
+    details = page.locator("#details").inner_text()
+    assert "Scored on the full 1800 x 300 images" in details, details
+    assert f"shown at most {demo.MAX_DISPLAY_SIDE} pixels a side" in details, details

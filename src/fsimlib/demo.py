@@ -282,19 +282,17 @@ def _compare_on_page(
     try:
         result: FSIMResult = compare(array1, array2, gradient=gradient)
     except (TypeError, ValueError) as error:
-        return _message(f"**Cannot compare these images**: {error}.")
+        return _message(f"**Cannot compare these images**: {error}")
     scores = (result.fsim, result.fsimc)
     shown_map = result.chromatic_similarity_map if chromatic else result.similarity_map
     rows, cols = shown_map.shape
+    factor = result.downsample_factor
+    shrunk = max(rows, cols) > MAX_DISPLAY_SIDE
     details = (
-        f"Scored on the full {_size_text(array1)} images, which FSIM "
-        f"downsamples by {result.downsample_factor} as the reference does; "
-        f"the map below is {cols} x {rows}"
-        + (
-            f", shown at most {MAX_DISPLAY_SIDE} pixels wide."
-            if max(rows, cols) > MAX_DISPLAY_SIDE
-            else "."
-        )
+        f"Scored on the full {_size_text(array1)} images (FSIM itself "
+        f"downsamples them by {factor}, as the reference does). The map is "
+        f"{cols} x {rows}"
+        + (f", shown at most {MAX_DISPLAY_SIDE} pixels a side." if shrunk else ".")
     )
     return _PageUpdate(
         f"{result.fsim:.4f}",
@@ -332,8 +330,8 @@ images exactly as the authors' reference implementation does.
 THRESHOLD_TEXT = """\
 **The threshold.** The verdict is *similar* when the score (FSIMc if
 *Compare colour* is ticked, FSIM otherwise) is at least the threshold.
-FSIM is not a probability and its values crowd near 1: everyday distortions
-rarely take it below 0.8, and a score of 0.99 can already be visible.
+FSIM is not a probability and its values crowd near 1: the plainly visible
+distortions among the examples still score between 0.8 and 0.95.
 The default, **{value:.3f}**, is the midpoint between the lowest FSIM of
 the near-lossless example pairs ({near:.4f}) and the highest FSIM of the
 visibly distorted ones ({distorted:.4f}), rounded to the slider's step.
