@@ -16,6 +16,7 @@ from ._correlation import (
     logistic_5,
 )
 from ._downsample import automatic_factor, box_downsample
+from ._examples import ExamplePair, example_pairs
 from ._fft import available_fft_engines, use_fft_engine
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
@@ -41,6 +42,7 @@ __all__ = [
     "YIQ",
     "CacheInfo",
     "Correlation",
+    "ExamplePair",
     "FSIMResult",
     "GradientOperator",
     "GradientSpec",
@@ -60,6 +62,7 @@ __all__ = [
     "compare",
     "correlate",
     "correlate_groups",
+    "example_pairs",
     "fit_logistic",
     "fsim",
     "fsim_batch",
