@@ -10,14 +10,14 @@ import nox
 nox.options.sessions = ["tests", "tests_no_pyfftw", "lint", "typecheck"]
 nox.options.default_venv_backend = "virtualenv"
 
-# The library's dependencies other than pyFFTW, for the no-pyFFTW session.
+# The library's dependencies other than pyFFTW, for the no-pyFFTW session,
+# read from pyproject.toml so that the two never drift apart.
 CORE_WITHOUT_PYFFTW = [
-    "numpy>=1.25",
-    "scipy>=1.11",
-    "scikit-image>=0.22",
-    "click>=8.1",
-    "tqdm>=4.66",
-    "pypng>=0.20220715",
+    requirement
+    for requirement in nox.project.load_toml("pyproject.toml")["project"][
+        "dependencies"
+    ]
+    if not requirement.lower().startswith("pyfftw")
 ]
 
 
