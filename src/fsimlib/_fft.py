@@ -133,13 +133,22 @@ class _PerThreadPlans:
         return len(getattr(self._local, "plans", ()))
 
 
-class ScipyEngine:
-    """``scipy.fft`` (pocketfft): always available."""
+class _PlanCachingEngine:
+    """Shared plan cache of the engines: each thread keeps its own plans."""
 
-    name = "scipy"
+    name: str
 
     def __init__(self) -> None:
         self._plans = _PerThreadPlans()
+
+    def _build(
+        self,
+        shape: tuple[int, ...],
+        dtype: np.dtype[np.complexfloating],
+        direction: Direction,
+        threads: int,
+    ) -> Transform:
+        raise NotImplementedError
 
     def plan(
         self,
@@ -148,12 +157,14 @@ class ScipyEngine:
         direction: Direction,
         threads: int,
     ) -> Transform:
+        """Return this thread's transform for the request, planning it once."""
         key = (shape, dtype.str, direction, threads)
         return self._plans.get(
-            key, lambda: _ScipyTransform(shape, dtype, direction, threads)
+            key, lambda: self._build(shape, dtype, direction, threads)
         )
 
     def clear(self) -> None:
+        """Forget every thread's plans."""
         self._plans.clear()
 
     def plan_count(self) -> int:
@@ -161,7 +172,22 @@ class ScipyEngine:
         return self._plans.count()
 
 
-class PyFFTWEngine:
+class ScipyEngine(_PlanCachingEngine):
+    """``scipy.fft`` (pocketfft): always available."""
+
+    name = "scipy"
+
+    def _build(
+        self,
+        shape: tuple[int, ...],
+        dtype: np.dtype[np.complexfloating],
+        direction: Direction,
+        threads: int,
+    ) -> Transform:
+        return _ScipyTransform(shape, dtype, direction, threads)
+
+
+class PyFFTWEngine(_PlanCachingEngine):
     """FFTW through pyFFTW, planned with ``FFTW_ESTIMATE`` on padded buffers.
 
     ``FFTW_ESTIMATE`` plans in about a millisecond, so a cold first call
@@ -174,8 +200,8 @@ class PyFFTWEngine:
     _planner_lock = threading.Lock()
 
     def __init__(self, pyfftw: Any) -> None:  # noqa: ANN401 (pyFFTW is untyped)
+        super().__init__()
         self._pyfftw = pyfftw
-        self._plans = _PerThreadPlans()
 
     def _build(
         self,
@@ -214,25 +240,6 @@ class PyFFTWEngine:
         padded = (*shape[:-1], shape[-1] + pad)
         buffer = self._pyfftw.empty_aligned(padded, dtype=dtype)
         return buffer[..., : shape[-1]]  # type: ignore[no-any-return]
-
-    def plan(
-        self,
-        shape: tuple[int, ...],
-        dtype: np.dtype[np.complexfloating],
-        direction: Direction,
-        threads: int,
-    ) -> Transform:
-        key = (shape, dtype.str, direction, threads)
-        return self._plans.get(
-            key, lambda: self._build(shape, dtype, direction, threads)
-        )
-
-    def clear(self) -> None:
-        self._plans.clear()
-
-    def plan_count(self) -> int:
-        """Return how many plans the calling thread holds."""
-        return self._plans.count()
 
 
 _ENGINES: dict[str, ScipyEngine | PyFFTWEngine] = {}
