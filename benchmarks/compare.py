@@ -294,14 +294,31 @@ def corpus_agreement(
 
 
 # ------------------------------------------------------------------- output
-def timing_table(records: Sequence[dict[str, Any]]) -> str:
+#: Short column names for the timing tables.
+SHORT = {
+    f"{FSIMLIB} float64": "fsimlib f64",
+    f"{FSIMLIB} float32": "fsimlib f32",
+    f"{FLOOR} float64": "floor f64",
+    f"{FLOOR} float32": "floor f32",
+    PIQ: "piq",
+    ISM: "ISM",
+}
+
+
+def timing_table(records: Sequence[dict[str, Any]], threads: int) -> str:
+    """Median ms per pair at one thread count: a row per size and mode."""
+    chosen = [r for r in records if r["threads"] == threads]
     names: list[str] = []
-    for r in records:
-        if r["name"] not in names:
-            names.append(r["name"])
-    cells = {(r["size"], r["mode"], r["name"]): r["median_s"] for r in records}
+    for r in chosen:
+        base = r["name"].rsplit(" ", 1)[0]
+        if base not in names:
+            names.append(base)
+    cells = {
+        (r["size"], r["mode"], r["name"].rsplit(" ", 1)[0]): r["median_s"]
+        for r in chosen
+    }
     keys: list[tuple[str, str, str]] = []
-    for r in records:
+    for r in chosen:
         key = (r["size"], r["processed"], r["mode"])
         if key not in keys:
             keys.append(key)
@@ -314,7 +331,8 @@ def timing_table(records: Sequence[dict[str, Any]]) -> str:
         ]
         for size, processed, mode in keys
     ]
-    return format_table(rows, ["image", "processed", "mode", *names])
+    header = ["image", "processed", "mode", *(SHORT.get(n, n) for n in names)]
+    return format_table(rows, header)
 
 
 def ratio_table(rows: Sequence[dict[str, Any]]) -> str:
@@ -503,7 +521,11 @@ def run(
 def report(result: dict[str, Any]) -> str:
     return "\n\n".join(
         [
-            "Median time per pair (ms)\n" + timing_table(result["timings"]),
+            *(
+                f"Median time per pair (ms), {t} thread{'s' if t > 1 else ''}\n"
+                + timing_table(result["timings"], t)
+                for t in THREADS
+            ),
             "fsimlib against the FFT floor and the peers (same size, mode, threads)\n"
             + ratio_table(result["ratios"]),
             "Scores on the benchmark pairs\n" + pair_table(result["pair_agreement"]),
