@@ -187,6 +187,14 @@ class ScipyEngine(_PlanCachingEngine):
         return _ScipyTransform(shape, dtype, direction, threads)
 
 
+def is_smooth(n: int, largest_factor: int = 7) -> bool:
+    """Whether ``n`` has no prime factor above ``largest_factor``."""
+    for factor in range(2, largest_factor + 1):
+        while n % factor == 0:
+            n //= factor
+    return n == 1
+
+
 class PyFFTWEngine(_PlanCachingEngine):
     """FFTW through pyFFTW, planned with ``FFTW_ESTIMATE`` on padded buffers.
 
@@ -194,6 +202,11 @@ class PyFFTWEngine(_PlanCachingEngine):
     costs little more than a warm one, and no wisdom is kept on disk.
     ``FFTW_MEASURE`` took 40 to 800 ms per shape here and, once the scratch
     rows are padded (see :meth:`_padded_scratch`), was no faster.
+
+    Shapes with a prime factor above 7 (383 x 500, 255 x 255, 301 x 457, ...)
+    go to pocketfft instead: there FFTW's estimated plans ran 1.2 to 1.7
+    times slower than pocketfft here, while on 7-smooth sizes FFTW was up
+    to 1.8 times faster.  Both agree to about 1e-15.
     """
 
     name = "pyfftw"
@@ -210,6 +223,8 @@ class PyFFTWEngine(_PlanCachingEngine):
         direction: Direction,
         threads: int,
     ) -> Transform:
+        if not all(is_smooth(n) for n in shape[-2:]):
+            return _ScipyTransform(shape, dtype, direction, threads)
         with self._planner_lock:
             source = self._padded_scratch(shape, dtype)
             target = self._padded_scratch(shape, dtype)
