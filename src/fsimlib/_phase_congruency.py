@@ -134,18 +134,22 @@ def middle_elements(values: NDArray[np.floating]) -> tuple[float, float]:
 
     A full ``np.partition`` was a third of the per-orientation work, so for
     large arrays the middle is first bracketed between two values of a sorted
-    strided sample (the sample's middle +- 3 standard deviations of its rank
+    strided sample (the sample's middle +- 4 standard deviations of its rank
     spread); only the few elements inside the bracket are then partitioned.
-    If the bracket misses the middle (an unlucky sample), a full partition
-    gives the same answer.
+    The stride is coprime with the row length, so the sample walks across
+    columns instead of repeating a few of them.  If the bracket misses the
+    middle (an unlucky sample), a full partition gives the same answer.
     """
     flat = values.ravel()
     n = flat.size
     low_rank, high_rank = (n - 1) // 2, n // 2
     if n >= _BRACKET_MIN_SIZE:
-        sample = np.sort(flat[:: n // _BRACKET_SAMPLE])
+        stride = n // _BRACKET_SAMPLE
+        while math.gcd(stride, values.shape[-1]) != 1:
+            stride += 1
+        sample = np.sort(flat[::stride])
         middle = sample.size // 2
-        margin = 3 * int(math.sqrt(sample.size)) // 2 + 2
+        margin = 2 * int(math.sqrt(sample.size)) + 2
         low = sample[max(middle - margin, 0)]
         high = sample[min(middle + margin, sample.size - 1)]
         below = int(np.count_nonzero(flat < low))
