@@ -90,8 +90,17 @@ class _ScipyTransform:
 
 
 class _PyFFTWTransform:
+    """FFTW plan writing to a row-padded buffer, result copied contiguous.
+
+    FFTW needs the padded output (see :meth:`PyFFTWEngine._padded_scratch`),
+    but numpy's elementwise passes over a padded array ran about twice as
+    slow as over a contiguous one; one copy (0.1 ms for 4 x 256 x 256) costs
+    far less than that.
+    """
+
     def __init__(self, fftw: Any) -> None:  # noqa: ANN401 (pyFFTW is untyped)
         self._fftw = fftw
+        self._result = np.empty(fftw.output_array.shape, fftw.output_array.dtype)
 
     @property
     def input(self) -> NDArray[np.complexfloating]:
@@ -99,7 +108,8 @@ class _PyFFTWTransform:
 
     def execute(self) -> NDArray[np.complexfloating]:
         self._fftw.execute()
-        return self._fftw.output_array  # type: ignore[no-any-return]
+        np.copyto(self._result, self._fftw.output_array)
+        return self._result
 
 
 class _PerThreadPlans:
@@ -226,7 +236,9 @@ class PyFFTWEngine(_PlanCachingEngine):
         if not all(is_smooth(n) for n in shape[-2:]):
             return _ScipyTransform(shape, dtype, direction, threads)
         with self._planner_lock:
-            source = self._padded_scratch(shape, dtype)
+            # Only the output needs padded rows (the input's layout did not
+            # change FFTW's speed), and a contiguous input is faster to fill.
+            source = self._pyfftw.empty_aligned(shape, dtype=dtype)
             target = self._padded_scratch(shape, dtype)
             fftw = self._pyfftw.FFTW(
                 source,

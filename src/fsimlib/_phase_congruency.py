@@ -115,12 +115,14 @@ def oriented_energy(
     np.negative(work.mean_direction.imag, out=work.mean_direction.imag)
     np.multiply(raw, raw, out=energy_out)
     energy_out /= norm
-    np.multiply(responses, work.mean_direction, out=work.rotated)
-    deviation = np.abs(work.rotated.imag, out=work.scale_real)
-    energy_out -= deviation.sum(axis=0, out=work.plane)
-    amplitude = np.abs(responses, out=work.scale_real)
-    amplitude_out += amplitude.sum(axis=0, out=work.plane)
-    return squared_median(amplitude[0])
+    # One scale at a time, so that the temporaries stay in cache.
+    rotated, magnitude = work.rotated[0], work.scale_real[0]
+    for scale, response in enumerate(responses):
+        np.multiply(response, work.mean_direction, out=rotated)
+        energy_out -= np.abs(rotated.imag, out=work.plane)
+        amplitude = np.abs(response, out=magnitude if scale == 0 else work.plane)
+        amplitude_out += amplitude
+    return squared_median(magnitude)
 
 
 #: Arrays at least this long are bracketed from a sample before selecting.
@@ -191,7 +193,7 @@ def phase_congruency_map(
     engine = get_engine()
     forward = engine.plan(shape, complex_dtype, "forward", threads)
     forward.input[...] = plane
-    spectrum = forward.execute().copy()
+    spectrum = forward.execute()  # valid until this thread's next forward FFT
     inverse = engine.plan((params.n_scales, *shape), complex_dtype, "backward", threads)
     work = _Workspace(params.n_scales, shape, precision)
     energy = np.empty(shape, _REAL[precision])
