@@ -15,6 +15,7 @@ import json
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import types
@@ -178,6 +179,28 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def git_commit() -> str | None:
+    """The checkout's commit (with ``+dirty`` for uncommitted changes), if any."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"],
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
 def machine_info() -> dict[str, Any]:
     try:
         total_kb = next(
@@ -199,6 +222,7 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "fsimlib": fsimlib.__version__,
+        "commit": git_commit(),
         "fft_engine": get_engine().name,
         "numpy": np.__version__,
         "scipy": _version("scipy"),

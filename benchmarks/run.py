@@ -164,7 +164,8 @@ def main() -> None:
         f"Machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, "
         f"{machine['memory_gib']} GiB; Python {machine['python']}, numpy "
         f"{machine['numpy']}, pyFFTW {machine['pyfftw']}, torch {machine['torch']}, "
-        f"FFT engine {machine['fft_engine']}; {machine['date']}; load average "
+        f"FFT engine {machine['fft_engine']}; fsimlib at {machine['commit']}; "
+        f"{machine['date']}; load average "
         f"{machine['load_average'][0]:.2f} at start, "
         f"{results['load_average_end'][0]:.2f} at end"
     )
