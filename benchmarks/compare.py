@@ -449,13 +449,27 @@ def plot(
                 style["linestyle"] = ":" if threads == "1t" else "-."
             else:
                 style["linestyle"] = "-" if threads == "1t" else "--"
-            ax.plot(
-                [p["pixels"] for p in points],
-                [p["median_s"] * 1e3 for p in points],
+            # Square sizes are joined by a line; the odd sizes (383 x 500,
+            # 1000 x 64) are hollow markers of the same style, not joined:
+            # 1000 x 64 has about as many pixels as 256 x 256.
+            square = [p for p in points if p["height"] == p["width"]]
+            odd = [p for p in points if p["height"] != p["width"]]
+            (line,) = ax.plot(
+                [p["pixels"] for p in square],
+                [p["median_s"] * 1e3 for p in square],
                 label=f"{base}, {threads.removesuffix('t')} thread"
                 + ("s" if threads != "1t" else ""),
                 markersize=5,
                 **style,  # type: ignore[arg-type]
+            )
+            ax.plot(
+                [p["pixels"] for p in odd],
+                [p["median_s"] * 1e3 for p in odd],
+                linestyle="none",
+                marker=style.get("marker") or "x",
+                markersize=7,
+                markerfacecolor="none",
+                color=line.get_color(),
             )
         ticks = _size_ticks(chosen)
         ax.set_xscale("log")
@@ -473,7 +487,8 @@ def plot(
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_ylabel("median time per pair (ms)")
     fig.supxlabel(
-        "image size (rows x cols), pixels on a log scale; F: downsampling factor",
+        "image size (rows x cols), pixels on a log scale; F: downsampling factor; "
+        "hollow markers: odd sizes, not joined",
         fontsize="medium",
     )
     handles, labels = axes[1].get_legend_handles_labels()
