@@ -46,8 +46,12 @@ class Transform(Protocol):
     def input(self) -> NDArray[np.complexfloating]:
         """Scratch buffer to fill before :meth:`execute`."""
 
-    def execute(self) -> NDArray[np.complexfloating]:
-        """Transform ``input``; the result is valid until the next call."""
+    def execute(self, *, contiguous: bool = True) -> NDArray[np.complexfloating]:
+        """Transform ``input``; the result is valid until the next call.
+
+        With ``contiguous=False`` the result may be a view with padded rows
+        (contiguous columns), which saves a copy for readers that accept it.
+        """
 
 
 class FFTEngine(Protocol):
@@ -81,7 +85,8 @@ class _ScipyTransform:
     def input(self) -> NDArray[np.complexfloating]:
         return self._buffer
 
-    def execute(self) -> NDArray[np.complexfloating]:
+    def execute(self, *, contiguous: bool = True) -> NDArray[np.complexfloating]:
+        del contiguous  # the result is always contiguous
         if self._forward:
             out = scipy.fft.fft2(self._buffer, norm="backward", workers=self._threads)
         else:
@@ -106,8 +111,10 @@ class _PyFFTWTransform:
     def input(self) -> NDArray[np.complexfloating]:
         return self._fftw.input_array  # type: ignore[no-any-return]
 
-    def execute(self) -> NDArray[np.complexfloating]:
+    def execute(self, *, contiguous: bool = True) -> NDArray[np.complexfloating]:
         self._fftw.execute()
+        if not contiguous:
+            return self._fftw.output_array  # type: ignore[no-any-return]
         np.copyto(self._result, self._fftw.output_array)
         return self._result
 

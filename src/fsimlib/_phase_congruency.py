@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._fft import get_engine
 from ._filterbank import LogGaborBank, log_gabor_bank
+from ._kernels import get_kernels
 from ._parameters import PhaseCongruencyParameters
 from ._validation import check_plane, check_precision
 
@@ -52,77 +53,6 @@ def noise_threshold(
     mean = tau * math.sqrt(math.pi / 2)
     sigma = math.sqrt((2 - math.pi / 2) * tau**2)
     return (mean + params.k * sigma) / params.noise_divisor
-
-
-class _Workspace:
-    """Scratch arrays for one image, reused across orientations."""
-
-    def __init__(
-        self, n_scales: int, shape: tuple[int, int], precision: Precision
-    ) -> None:
-        complex_dtype = _COMPLEX[precision]
-        real_dtype = _REAL[precision]
-        self.rotated = np.empty((n_scales, *shape), complex_dtype)
-        self.scale_real = np.empty((n_scales, *shape), real_dtype)
-        self.sum_response = np.empty(shape, complex_dtype)
-        self.mean_direction = np.empty(shape, complex_dtype)
-        self.local_energy = np.empty(shape, real_dtype)
-        self.norm = np.empty(shape, real_dtype)
-        self.plane = np.empty(shape, real_dtype)
-
-
-def oriented_energy(
-    responses: NDArray[np.complexfloating],
-    epsilon: float,
-    work: _Workspace,
-    energy_out: NDArray[np.float64],
-    amplitude_out: NDArray[np.float64],
-) -> float:
-    """Phase-deviation energy and amplitude of one orientation.
-
-    With ``EO_s = E_s + i O_s`` and the normalised mean phase vector
-    ``m = sum_s EO_s / (|sum_s EO_s| + epsilon)``, the reference's energy is
-    ``sum_s (E_s mE + O_s mO - |E_s mO - O_s mE|)``.  Since
-    ``EO_s conj(m) = (E_s mE + O_s mO) - i (E_s mO - O_s mE)``, the first part
-    sums to ``|sum EO|**2 / (|sum EO| + epsilon)``, and only the second needs
-    a pass per scale: ``|Im(EO_s conj(m))|``.  This equals the reference to
-    round-off with far fewer passes over the data.
-
-    Parameters
-    ----------
-    responses : ndarray, shape (n_scales, rows, cols)
-        Complex responses ``EO_s`` of one orientation.
-    epsilon : float
-        Added to the local energy before normalising the mean phase vector.
-    work : _Workspace
-        Scratch arrays.
-    energy_out : ndarray
-        Receives the energy (before the noise threshold).
-    amplitude_out : ndarray
-        The summed amplitude ``sum_s |EO_s|`` is added to it.
-
-    Returns
-    -------
-    float
-        Median over the pixels of ``|EO_0|**2`` (the noise estimate's input).
-    """
-    total = np.sum(responses, axis=0, out=work.sum_response)
-    raw = np.abs(total, out=work.local_energy)
-    norm = np.add(raw, epsilon, out=work.norm)
-    # conj(m), from two real divisions (a complex-by-real division is slower).
-    np.divide(total.real, norm, out=work.mean_direction.real)
-    np.divide(total.imag, norm, out=work.mean_direction.imag)
-    np.negative(work.mean_direction.imag, out=work.mean_direction.imag)
-    np.multiply(raw, raw, out=energy_out)
-    energy_out /= norm
-    # One scale at a time, so that the temporaries stay in cache.
-    rotated, magnitude = work.rotated[0], work.scale_real[0]
-    for scale, response in enumerate(responses):
-        np.multiply(response, work.mean_direction, out=rotated)
-        energy_out -= np.abs(rotated.imag, out=work.plane)
-        amplitude = np.abs(response, out=magnitude if scale == 0 else work.plane)
-        amplitude_out += amplitude
-    return squared_median(magnitude)
 
 
 #: Arrays at least this long are bracketed from a sample before selecting.
@@ -189,31 +119,32 @@ def phase_congruency_map(
         # reference's 0/0 would give NaN.
         return np.zeros(shape)
     complex_dtype = _COMPLEX[precision]
-    bank = log_gabor_bank(shape, params, _REAL[precision])
+    real_dtype = _REAL[precision]
+    bank = log_gabor_bank(shape, params, real_dtype)
+    kernels = get_kernels()
     engine = get_engine()
     forward = engine.plan(shape, complex_dtype, "forward", threads)
     forward.input[...] = plane
     spectrum = forward.execute()  # valid until this thread's next forward FFT
     inverse = engine.plan((params.n_scales, *shape), complex_dtype, "backward", threads)
-    work = _Workspace(params.n_scales, shape, precision)
-    energy = np.empty(shape, _REAL[precision])
+    energy = np.empty(shape, real_dtype)
+    magnitude = np.empty(shape, real_dtype)
+    amplitude_all = np.zeros(shape, real_dtype)
     energy_all = np.zeros(shape)
-    amplitude_all = np.zeros(shape, _REAL[precision])
     for o in range(params.n_orientations):
-        np.multiply(spectrum, bank.filters[o], out=inverse.input)
-        responses = inverse.execute()
-        median_energy = oriented_energy(
-            responses, params.epsilon, work, energy, amplitude_all
+        kernels.filter_product(spectrum, bank.filters[o], inverse.input)
+        responses = inverse.execute(contiguous=kernels.needs_contiguous)
+        kernels.oriented_energy(
+            responses, params.epsilon, energy, amplitude_all, magnitude
         )
-        energy -= noise_threshold(median_energy, bank, o, params)
+        threshold = noise_threshold(squared_median(magnitude), bank, o, params)
+        energy -= threshold
         np.maximum(energy, 0, out=energy)
         energy_all += energy
-    return np.divide(
-        energy_all,
-        amplitude_all,
-        out=np.zeros(shape),
-        where=amplitude_all > 0,
-    )
+    # Where the amplitude is 0 every response is 0, so the energy is
+    # max(-T, 0) = 0 already and is left as it is.
+    np.divide(energy_all, amplitude_all, out=energy_all, where=amplitude_all > 0)
+    return energy_all
 
 
 def phase_congruency(

@@ -1,0 +1,19 @@
+"""Compiled loops of fsimlib's phase congruency (``_ckernels.c``)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+def filter_product(
+    spectrum: NDArray[np.complexfloating],
+    filters: NDArray[np.floating],
+    out: NDArray[np.complexfloating],
+    /,
+) -> None: ...
+def oriented_energy(
+    responses: NDArray[np.complexfloating],
+    epsilon: float,
+    energy: NDArray[np.floating],
+    amplitude: NDArray[np.floating],
+    magnitude: NDArray[np.floating],
+    /,
+) -> None: ...

@@ -1,0 +1,193 @@
+"""The elementwise loops of phase congruency: compiled, or numpy.
+
+Two implementations of the same two loops:
+
+* ``"compiled"``: ``fsimlib._ckernels``, built from ``_ckernels.c`` when
+  fsimlib is installed with a C compiler at hand.  One pass over an
+  orientation's responses, reading FFTW's row-padded output in place.
+* ``"numpy"``: the same arithmetic as numpy ufunc calls, always available,
+  about twenty passes over the data instead of one.
+
+Both give the same numbers to a few units in the last place (the tests
+compare them).  The compiled loops are used when they are built; the numpy
+ones otherwise, or inside :func:`use_kernels`, which tests and benchmarks
+use to compare the two.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+KernelName = Literal["compiled", "numpy"]
+
+
+class _FilterProduct(Protocol):
+    def __call__(
+        self,
+        spectrum: NDArray[np.complexfloating],
+        filters: NDArray[np.floating],
+        out: NDArray[np.complexfloating],
+        /,
+    ) -> None: ...
+
+
+class _OrientedEnergy(Protocol):
+    def __call__(
+        self,
+        responses: NDArray[np.complexfloating],
+        epsilon: float,
+        energy: NDArray[np.floating],
+        amplitude: NDArray[np.floating],
+        magnitude: NDArray[np.floating],
+        /,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Kernels:
+    """One implementation of the loops.
+
+    Attributes
+    ----------
+    name : {"compiled", "numpy"}
+        Which implementation.
+    filter_product : callable
+        ``filter_product(spectrum, filters, out)`` sets
+        ``out[s] = spectrum * filters[s]`` for every scale ``s``.
+    oriented_energy : callable
+        ``oriented_energy(responses, epsilon, energy, amplitude, magnitude)``
+        writes one orientation's phase-deviation energy to ``energy``, adds
+        its summed amplitude to ``amplitude`` and writes ``|responses[0]|``
+        to ``magnitude`` (see :func:`numpy_oriented_energy`).
+    needs_contiguous : bool
+        Whether ``responses`` must be C-contiguous (the numpy loops run
+        about twice as slowly on FFTW's row-padded output); the compiled
+        loops read the padded rows in place.
+    """
+
+    name: KernelName
+    filter_product: _FilterProduct
+    oriented_energy: _OrientedEnergy
+    needs_contiguous: bool
+
+
+def numpy_filter_product(
+    spectrum: NDArray[np.complexfloating],
+    filters: NDArray[np.floating],
+    out: NDArray[np.complexfloating],
+    /,
+) -> None:
+    """Set ``out[s] = spectrum * filters[s]`` for every scale ``s``."""
+    np.multiply(spectrum, filters, out=out)
+
+
+def numpy_oriented_energy(
+    responses: NDArray[np.complexfloating],
+    epsilon: float,
+    energy: NDArray[np.floating],
+    amplitude: NDArray[np.floating],
+    magnitude: NDArray[np.floating],
+    /,
+) -> None:
+    """Phase-deviation energy and amplitude of one orientation.
+
+    With ``EO_s = E_s + i O_s`` and the normalised mean phase vector
+    ``m = sum_s EO_s / (|sum_s EO_s| + epsilon)``, the reference's energy is
+    ``sum_s (E_s mE + O_s mO - |E_s mO - O_s mE|)``.  Since
+    ``EO_s conj(m) = (E_s mE + O_s mO) - i (E_s mO - O_s mE)``, the first part
+    sums to ``|sum EO|**2 / (|sum EO| + epsilon)``, and only the second needs
+    a pass per scale: ``|Im(EO_s conj(m))|``.  This equals the reference to
+    round-off with far fewer passes over the data.
+
+    Parameters
+    ----------
+    responses : ndarray, shape (n_scales, rows, cols)
+        Complex responses ``EO_s`` of one orientation.
+    epsilon : float
+        Added to the local energy before normalising the mean phase vector.
+    energy : ndarray, shape (rows, cols)
+        Receives the energy (before the noise threshold).
+    amplitude : ndarray, shape (rows, cols)
+        The summed amplitude ``sum_s |EO_s|`` is added to it.
+    magnitude : ndarray, shape (rows, cols)
+        Receives ``|EO_0|``, whose squared median is the noise estimate.
+    """
+    total = responses.sum(axis=0)
+    local = np.abs(total)
+    norm = local + epsilon
+    # conj(m), from two real divisions (a complex-by-real division is slower).
+    direction = np.empty_like(total)
+    np.divide(total.real, norm, out=direction.real)
+    np.divide(total.imag, norm, out=direction.imag)
+    np.negative(direction.imag, out=direction.imag)
+    np.multiply(local, local, out=energy)
+    energy /= norm
+    # One scale at a time, so that the temporaries stay in cache.
+    rotated = np.empty_like(total)
+    plane = np.empty_like(local)
+    for scale, response in enumerate(responses):
+        np.multiply(response, direction, out=rotated)
+        energy -= np.abs(rotated.imag, out=plane)
+        amplitude += np.abs(response, out=magnitude if scale == 0 else plane)
+
+
+NUMPY = Kernels("numpy", numpy_filter_product, numpy_oriented_energy, True)
+
+
+def _load_compiled() -> Kernels | None:
+    try:
+        from . import _ckernels
+    except ImportError:
+        return None
+    return Kernels(
+        "compiled", _ckernels.filter_product, _ckernels.oriented_energy, False
+    )
+
+
+COMPILED: Kernels | None = _load_compiled()
+
+_SELECTED: contextvars.ContextVar[KernelName | None] = contextvars.ContextVar(
+    "fsimlib_kernels", default=None
+)
+
+
+def available_kernels() -> tuple[KernelName, ...]:
+    """Names of the loop implementations in this installation, best first."""
+    return ("numpy",) if COMPILED is None else ("compiled", "numpy")
+
+
+def get_kernels() -> Kernels:
+    """Return the loops in force: the innermost :func:`use_kernels`, else the best."""
+    name = _SELECTED.get() or available_kernels()[0]
+    if name == "compiled" and COMPILED is not None:
+        return COMPILED
+    return NUMPY
+
+
+@contextlib.contextmanager
+def use_kernels(name: KernelName) -> Iterator[None]:
+    """Use the loops called ``name`` inside a ``with`` block (this context only).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown, or ``"compiled"`` when they are not built.
+    """
+    if name not in available_kernels():
+        msg = (
+            f"kernels {name!r} are not available; this installation has "
+            f"{available_kernels()}"
+        )
+        raise ValueError(msg)
+    token = _SELECTED.set(name)
+    try:
+        yield
+    finally:
+        _SELECTED.reset(token)

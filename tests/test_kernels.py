@@ -1,0 +1,182 @@
+"""The compiled loops against the numpy loops they replace.
+
+Both implement the same arithmetic in the same order, so they agree to a
+few units in the last place: 1e-12 relative in float64 (values are sums of
+a few numbers of order 1) and 1e-5 in float32.  The reference corpus is
+scored with both in ``test_reference_corpus.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+import fsimlib
+from fsimlib import _kernels
+from fsimlib._kernels import NUMPY, available_kernels, get_kernels, use_kernels
+
+#: FSIMLIB_EXPECT_KERNELS=numpy declares an installation built without a C
+#: compiler; everywhere else (CI included) the compiled loops must be there.
+EXPECTED = os.environ.get("FSIMLIB_EXPECT_KERNELS", "compiled")
+
+TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
+COMPLEX = {np.float64: np.complex128, np.float32: np.complex64}
+
+
+def compiled() -> _kernels.Kernels:
+    assert _kernels.COMPILED is not None, "fsimlib._ckernels is not built"
+    return _kernels.COMPILED
+
+
+def test_the_expected_loops_are_in_force() -> None:
+    assert get_kernels().name == EXPECTED
+    assert available_kernels()[0] == EXPECTED
+
+
+def random_responses(
+    rng: np.random.Generator,
+    n_scales: int,
+    shape: tuple[int, int],
+    real: type[np.floating],
+    padding: int = 0,
+) -> NDArray[np.complexfloating]:
+    """Responses of one orientation, optionally with padded rows (as FFTW's)."""
+    rows, cols = shape
+    padded = rng.standard_normal((n_scales, rows, cols + padding, 2))
+    padded *= rng.uniform(0.1, 100.0)
+    values = padded.astype(real).view(COMPLEX[real])[..., 0]
+    return values[..., :cols]
+
+
+def run(
+    kernels: _kernels.Kernels,
+    responses: NDArray[np.complexfloating],
+    real: type[np.floating],
+    epsilon: float,
+) -> tuple[NDArray[np.floating], ...]:
+    shape = responses.shape[1:]
+    energy = np.full(shape, np.nan, real)
+    magnitude = np.full(shape, np.nan, real)
+    amplitude = np.full(shape, 0.5, real)  # accumulated into, not overwritten
+    source = np.ascontiguousarray(responses) if kernels.needs_contiguous else responses
+    kernels.oriented_energy(source, epsilon, energy, amplitude, magnitude)
+    return energy, amplitude, magnitude
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+@pytest.mark.parametrize("n_scales", [1, 2, 4, 6])
+@pytest.mark.parametrize(
+    ("shape", "padding"),
+    [((1, 1), 0), ((5, 7), 0), ((16, 256), 4), ((9, 300), 0), ((33, 513), 8)],
+)
+@pytest.mark.parametrize("epsilon", [1e-4, 0.0, 10.0])
+def test_oriented_energy_matches_numpy(
+    real: type[np.floating],
+    n_scales: int,
+    shape: tuple[int, int],
+    padding: int,
+    epsilon: float,
+) -> None:
+    rng = np.random.default_rng(n_scales * 1000 + shape[1])
+    responses = random_responses(rng, n_scales, shape, real, padding)
+    before = responses.copy()
+    expected = run(NUMPY, responses, real, epsilon)
+    got = run(compiled(), responses, real, epsilon)
+    np.testing.assert_array_equal(responses, before)
+    scale = float(np.abs(responses).max())
+    for name, want, have in zip(
+        ("energy", "amplitude", "magnitude"), expected, got, strict=True
+    ):
+        assert have.dtype == real
+        np.testing.assert_allclose(
+            have, want, rtol=0, atol=TOLERANCE[real] * n_scales * scale, err_msg=name
+        )
+    np.testing.assert_allclose(
+        got[2], np.abs(responses[0]), rtol=TOLERANCE[real], atol=0, err_msg="|EO_0|"
+    )
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+def test_filter_product_matches_numpy(real: type[np.floating]) -> None:
+    rng = np.random.default_rng(7)
+    spectrum = random_responses(rng, 1, (12, 270), real)[0].copy()
+    filters = rng.random((4, 12, 270)).astype(real)
+    want = np.empty(filters.shape, COMPLEX[real])
+    have = np.empty(filters.shape, COMPLEX[real])
+    NUMPY.filter_product(spectrum, filters, want)
+    compiled().filter_product(spectrum, filters, have)
+    np.testing.assert_array_equal(have, want)  # one product each: exact
+
+
+def test_zero_responses_give_zero_energy() -> None:
+    responses = np.zeros((4, 8, 8), np.complex128)
+    energy, amplitude, magnitude = run(compiled(), responses, np.float64, 1e-4)
+    assert not energy.any()
+    np.testing.assert_array_equal(amplitude, 0.5)
+    assert not magnitude.any()
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+def test_phase_congruency_agrees_between_the_loops(real: type[np.floating]) -> None:
+    image = np.random.default_rng(11).random((70, 300)) * 255
+    precision = "float64" if real is np.float64 else "float32"
+    with use_kernels("numpy"):
+        want = fsimlib.phase_congruency(image, precision=precision)
+    with use_kernels("compiled"):
+        have = fsimlib.phase_congruency(image, precision=precision)
+    np.testing.assert_allclose(have, want, rtol=0, atol=TOLERANCE[real] * 10)
+
+
+def good_arguments() -> list[object]:
+    shape = (4, 6, 8)
+    return [
+        np.zeros(shape, np.complex128),
+        1e-4,
+        np.zeros(shape[1:]),
+        np.zeros(shape[1:]),
+        np.zeros(shape[1:]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("position", "bad", "error", "match"),
+    [
+        (0, np.zeros((4, 6, 8)), TypeError, "responses must be complex"),
+        (0, np.zeros((6, 8), np.complex128), ValueError, "responses must be 3-D"),
+        (0, np.zeros((4, 6, 16), np.complex128)[..., ::2], ValueError, "contiguous"),
+        (0, np.zeros((4, 6, 8), np.complex64), TypeError, "precision"),
+        (1, "0.1", TypeError, "real number"),
+        (2, np.zeros((6, 9)), ValueError, "energy has planes of 6 x 9"),
+        (3, np.zeros((6, 8), np.float32), TypeError, "amplitude must have"),
+        (4, np.zeros((6, 8), np.int64), TypeError, "magnitude must be float"),
+        (2, np.zeros((6, 8))[::1].T.T[:, ::-1], ValueError, "C-contiguous"),
+        (3, np.zeros((6, 8)).view(), None, None),
+    ],
+)
+def test_bad_buffers_are_refused(
+    position: int, bad: object, error: type[Exception] | None, match: str | None
+) -> None:
+    arguments = good_arguments()
+    arguments[position] = bad
+    if error is None:
+        compiled().oriented_energy(*arguments)  # a plain view is fine
+        return
+    with pytest.raises(error, match=match):
+        compiled().oriented_energy(*arguments)
+
+
+def test_read_only_output_is_refused() -> None:
+    arguments = good_arguments()
+    frozen = np.zeros((6, 8))
+    frozen.flags.writeable = False
+    arguments[2] = frozen
+    with pytest.raises(ValueError, match="energy must be a writable"):
+        compiled().oriented_energy(*arguments)
+
+
+def test_unknown_or_missing_loops_are_refused() -> None:
+    with pytest.raises(ValueError, match="not available"), use_kernels("fortran"):  # type: ignore[arg-type]
+        pass
