@@ -180,3 +180,71 @@ def test_read_only_output_is_refused() -> None:
 def test_unknown_or_missing_loops_are_refused() -> None:
     with pytest.raises(ValueError, match="not available"), use_kernels("fortran"):  # type: ignore[arg-type]
         pass
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "kernel_shapes"),
+    [
+        ((256, 256), ((3, 3), (3, 3))),
+        ((37, 301), ((3, 3), (3, 3))),
+        ((9, 4), ((7, 7), (1, 5))),
+        ((1, 1), ((3, 3), (3, 3))),
+        ((20, 30), ((5, 3), (3, 5))),
+    ],
+)
+def test_gradient_magnitude_matches_ndimage(
+    image_shape: tuple[int, int],
+    kernel_shapes: tuple[tuple[int, int], tuple[int, int]],
+) -> None:
+    rng = np.random.default_rng(sum(image_shape))
+    image = rng.random(image_shape) * 255
+    kernel_x, kernel_y = (rng.standard_normal(shape) for shape in kernel_shapes)
+    want = np.empty(image_shape)
+    have = np.empty(image_shape)
+    NUMPY.gradient_magnitude(image, kernel_x, kernel_y, want)
+    compiled().gradient_magnitude(image, kernel_x, kernel_y, have)
+    # Sums of up to 49 products of values up to a few hundred: round-off.
+    np.testing.assert_allclose(have, want, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize(
+    ("position", "bad", "error", "match"),
+    [
+        (0, np.zeros((6, 8), np.float32), TypeError, "image must be float64"),
+        (1, np.zeros((2, 3)), ValueError, "kernel_x must have odd sides"),
+        (2, np.zeros((3, 6))[:, ::2], ValueError, "C-contiguous"),
+        (3, np.zeros((6, 7)), ValueError, "out has planes of 6 x 7"),
+    ],
+)
+def test_gradient_magnitude_refuses_bad_buffers(
+    position: int, bad: object, error: type[Exception], match: str
+) -> None:
+    arguments: list[object] = [
+        np.zeros((6, 8)),
+        np.zeros((3, 3)),
+        np.zeros((3, 3)),
+        np.zeros((6, 8)),
+    ]
+    arguments[position] = bad
+    with pytest.raises(error, match=match):
+        compiled().gradient_magnitude(*arguments)
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("low", "high"), [(0.3, 0.6), (0.5, 0.5), (2.0, 3.0), (-1.0, 2.0)]
+)
+def test_count_and_collect_matches_numpy(
+    real: type[np.floating], low: float, high: float
+) -> None:
+    values = np.random.default_rng(5).random(5000).astype(real)
+    values[::7] = 0.5
+    want, have = np.empty_like(values), np.empty_like(values)
+    counts = NUMPY.count_and_collect(values, low, high, want)
+    assert compiled().count_and_collect(values, low, high, have) == counts
+    np.testing.assert_array_equal(have[: counts[1]], want[: counts[1]])
+
+
+def test_count_and_collect_refuses_short_output() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        compiled().count_and_collect(np.zeros(8), 0.0, 1.0, np.zeros(7))

@@ -105,6 +105,36 @@
 DEFINE_KERNELS(double, f64, sqrt, fabs)
 DEFINE_KERNELS(float, f32, sqrtf, fabsf)
 
+
+/* ---- gradient magnitude: two "same" convolutions, zeros outside --------- */
+
+/* acc[j] = sum over the kernel of k[u, v] * image[i - (u - cu), j - (v - cv)]
+ * (cu, cv the kernel's centre) for one output row i, reading a copy of the
+ * image padded with pad_rows and pad_cols zeros on every side. */
+FSIM_CLONES static void
+convolve_row(const double *padded, Py_ssize_t padded_cols, Py_ssize_t pad_rows,
+             Py_ssize_t pad_cols, Py_ssize_t i, Py_ssize_t cols,
+             const double *kernel, Py_ssize_t krows, Py_ssize_t kcols,
+             double *acc)
+{
+    for (Py_ssize_t j = 0; j < cols; ++j) acc[j] = 0.0;
+    for (Py_ssize_t u = 0; u < krows; ++u) {
+        const double *row =
+            padded + (i + pad_rows + krows / 2 - u) * padded_cols;
+        for (Py_ssize_t v = 0; v < kcols; ++v) {
+            double k = kernel[u * kcols + v];
+            const double *x = row + (pad_cols + kcols / 2 - v);
+            for (Py_ssize_t j = 0; j < cols; ++j) acc[j] += k * x[j];
+        }
+    }
+}
+
+FSIM_CLONES static void
+hypot_rows(const double *gx, const double *gy, Py_ssize_t n, double *out)
+{
+    for (Py_ssize_t j = 0; j < n; ++j) out[j] = sqrt(gx[j] * gx[j] + gy[j] * gy[j]);
+}
+
 /* ---- buffers -------------------------------------------------------- */
 
 typedef enum { KIND_REAL, KIND_COMPLEX } Kind;
@@ -322,6 +352,182 @@ done:
     return result;
 }
 
+/* ---- gradient_magnitude(image, kernel_x, kernel_y, out) ----------------- */
+
+PyDoc_STRVAR(gradient_magnitude_doc,
+"gradient_magnitude(image, kernel_x, kernel_y, out, /)\n--\n\n"
+"out = sqrt(gx**2 + gy**2), gx and gy the 'same'-size convolutions of\n"
+"image with kernel_x and kernel_y, zeros outside the image (MATLAB's\n"
+"conv2(..., 'same'), scipy.ndimage.convolve with mode='constant').\n"
+"image and out: (rows, cols) float64, C-contiguous; kernels: 2-D float64\n"
+"with odd sides, C-contiguous.");
+
+static PyObject *
+gradient_magnitude(PyObject *Py_UNUSED(module), PyObject *const *args,
+                   Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "gradient_magnitude takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    static const char *const names[4] = {"image", "kernel_x", "kernel_y",
+                                         "out"};
+    Py_buffer views[4];
+    int held = 0;
+    PyObject *result = NULL;
+    double *padded = NULL, *gx = NULL, *gy = NULL;
+    for (; held < 4; ++held) {
+        if (get_view(args[held], &views[held], 2, held == 3, 1,
+                     names[held]) < 0) {
+            goto done;
+        }
+        if (precision_of(&views[held], KIND_REAL, names[held]) != 8) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "%s must be float64",
+                             names[held]);
+            }
+            ++held;
+            goto done;
+        }
+    }
+    if (!same_plane(&views[0], &views[3], "out")) goto done;
+    for (int k = 1; k < 3; ++k) {
+        if (views[k].shape[0] % 2 == 0 || views[k].shape[1] % 2 == 0) {
+            PyErr_Format(PyExc_ValueError, "%s must have odd sides", names[k]);
+            goto done;
+        }
+    }
+    Py_ssize_t rows = views[0].shape[0], cols = views[0].shape[1];
+    Py_ssize_t pad_rows = views[1].shape[0] > views[2].shape[0]
+                              ? views[1].shape[0] / 2
+                              : views[2].shape[0] / 2;
+    Py_ssize_t pad_cols = views[1].shape[1] > views[2].shape[1]
+                              ? views[1].shape[1] / 2
+                              : views[2].shape[1] / 2;
+    Py_ssize_t padded_cols = cols + 2 * pad_cols;
+    Py_ssize_t padded_rows = rows + 2 * pad_rows;
+    padded = PyMem_RawCalloc((size_t)(padded_rows * padded_cols), sizeof(double));
+    gx = PyMem_RawMalloc((size_t)cols * sizeof(double));
+    gy = PyMem_RawMalloc((size_t)cols * sizeof(double));
+    if (!padded || !gx || !gy) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *image = views[0].buf;
+    double *out = views[3].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; ++i) {
+        memcpy(padded + (i + pad_rows) * padded_cols + pad_cols,
+               image + i * cols, (size_t)cols * sizeof(double));
+    }
+    for (Py_ssize_t i = 0; i < rows; ++i) {
+        convolve_row(padded, padded_cols, pad_rows, pad_cols, i, cols,
+                     views[1].buf, views[1].shape[0], views[1].shape[1], gx);
+        convolve_row(padded, padded_cols, pad_rows, pad_cols, i, cols,
+                     views[2].buf, views[2].shape[0], views[2].shape[1], gy);
+        hypot_rows(gx, gy, cols, out + i * cols);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(padded);
+    PyMem_RawFree(gx);
+    PyMem_RawFree(gy);
+    for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
+    return result;
+}
+
+/* ---- count_and_collect(values, low, high, out) -------------------------- */
+
+#define DEFINE_COLLECT(REAL, SUFFIX)                                          \
+    static void count_and_collect_##SUFFIX(const REAL *values, Py_ssize_t n, \
+                                           REAL low, REAL high, REAL *out,   \
+                                           Py_ssize_t *below,                \
+                                           Py_ssize_t *inside)               \
+    {                                                                        \
+        Py_ssize_t b = 0, k = 0;                                             \
+        for (Py_ssize_t j = 0; j < n; ++j) {                                 \
+            REAL x = values[j];                                              \
+            b += x < low;                                                    \
+            out[k] = x;                                                      \
+            k += (x >= low) & (x <= high);                                   \
+        }                                                                    \
+        *below = b;                                                          \
+        *inside = k;                                                         \
+    }
+
+DEFINE_COLLECT(double, f64)
+DEFINE_COLLECT(float, f32)
+
+PyDoc_STRVAR(count_and_collect_doc,
+"count_and_collect(values, low, high, out, /)\n--\n\n"
+"Return (number of values < low, number of values in [low, high]) and\n"
+"copy the latter, in order, to the start of out.  values and out:\n"
+"C-contiguous float64 or float32 of the same precision, out at least as\n"
+"long as values.");
+
+static PyObject *
+count_and_collect(PyObject *Py_UNUSED(module), PyObject *const *args,
+                  Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_Format(PyExc_TypeError,
+                     "count_and_collect takes 4 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double low = PyFloat_AsDouble(args[1]);
+    if (low == -1.0 && PyErr_Occurred()) return NULL;
+    double high = PyFloat_AsDouble(args[2]);
+    if (high == -1.0 && PyErr_Occurred()) return NULL;
+    Py_buffer values, out;
+    if (PyObject_GetBuffer(args[0], &values,
+                           PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "values must be a C-contiguous array");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[3], &out,
+                           PyBUF_FORMAT | PyBUF_C_CONTIGUOUS | PyBUF_WRITABLE) <
+        0) {
+        PyErr_Clear();
+        PyBuffer_Release(&values);
+        PyErr_SetString(PyExc_ValueError,
+                        "out must be a writable C-contiguous array");
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int precision = precision_of(&values, KIND_REAL, "values");
+    if (!precision) goto done;
+    if (precision_of(&out, KIND_REAL, "out") != precision) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError,
+                            "out must have the precision of values");
+        }
+        goto done;
+    }
+    if (out.len < values.len) {
+        PyErr_SetString(PyExc_ValueError, "out is shorter than values");
+        goto done;
+    }
+    Py_ssize_t n = values.len / precision, below = 0, inside = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (precision == 8) {
+        count_and_collect_f64(values.buf, n, low, high, out.buf, &below,
+                              &inside);
+    }
+    else {
+        count_and_collect_f32(values.buf, n, (float)low, (float)high, out.buf,
+                              &below, &inside);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(nn)", below, inside);
+done:
+    PyBuffer_Release(&values);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 /* ---- module --------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -329,6 +535,10 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, filter_product_doc},
     {"oriented_energy", (PyCFunction)(void (*)(void))oriented_energy,
      METH_FASTCALL, oriented_energy_doc},
+    {"gradient_magnitude", (PyCFunction)(void (*)(void))gradient_magnitude,
+     METH_FASTCALL, gradient_magnitude_doc},
+    {"count_and_collect", (PyCFunction)(void (*)(void))count_and_collect,
+     METH_FASTCALL, count_and_collect_doc},
     {NULL, NULL, 0, NULL},
 };
 

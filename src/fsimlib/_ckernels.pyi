@@ -17,3 +17,17 @@ def oriented_energy(
     magnitude: NDArray[np.floating],
     /,
 ) -> None: ...
+def gradient_magnitude(
+    image: NDArray[np.float64],
+    kernel_x: NDArray[np.float64],
+    kernel_y: NDArray[np.float64],
+    out: NDArray[np.float64],
+    /,
+) -> None: ...
+def count_and_collect(
+    values: NDArray[np.floating],
+    low: float,
+    high: float,
+    out: NDArray[np.floating],
+    /,
+) -> tuple[int, int]: ...

@@ -1,12 +1,15 @@
-"""The elementwise loops of phase congruency: compiled, or numpy.
+"""FSIM's inner loops: compiled, or numpy and scipy.
 
-Two implementations of the same two loops:
+Two implementations of the same loops:
 
 * ``"compiled"``: ``fsimlib._ckernels``, built from ``_ckernels.c`` when
   fsimlib is installed with a C compiler at hand.  One pass over an
-  orientation's responses, reading FFTW's row-padded output in place.
-* ``"numpy"``: the same arithmetic as numpy ufunc calls, always available,
-  about twenty passes over the data instead of one.
+  orientation's responses, reading FFTW's row-padded output in place; both
+  gradient convolutions and the magnitude in one pass; the median's
+  bracket in one pass.
+* ``"numpy"``: the same arithmetic as numpy ufunc calls and
+  ``scipy.ndimage.convolve``, always available, with many more passes over
+  the data.
 
 Both give the same numbers to a few units in the last place (the tests
 compare them).  The compiled loops are used when they are built; the numpy
@@ -24,6 +27,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 KernelName = Literal["compiled", "numpy"]
 
@@ -50,6 +54,28 @@ class _OrientedEnergy(Protocol):
     ) -> None: ...
 
 
+class _GradientMagnitude(Protocol):
+    def __call__(
+        self,
+        image: NDArray[np.float64],
+        kernel_x: NDArray[np.float64],
+        kernel_y: NDArray[np.float64],
+        out: NDArray[np.float64],
+        /,
+    ) -> None: ...
+
+
+class _CountAndCollect(Protocol):
+    def __call__(
+        self,
+        values: NDArray[np.floating],
+        low: float,
+        high: float,
+        out: NDArray[np.floating],
+        /,
+    ) -> tuple[int, int]: ...
+
+
 @dataclass(frozen=True)
 class Kernels:
     """One implementation of the loops.
@@ -66,6 +92,15 @@ class Kernels:
         writes one orientation's phase-deviation energy to ``energy``, adds
         its summed amplitude to ``amplitude`` and writes ``|responses[0]|``
         to ``magnitude`` (see :func:`numpy_oriented_energy`).
+    gradient_magnitude : callable
+        ``gradient_magnitude(image, kernel_x, kernel_y, out)`` writes
+        ``sqrt(gx**2 + gy**2)`` to ``out``, ``gx`` and ``gy`` the zero-padded
+        "same" convolutions of the float64 image with the two kernels
+        (C-contiguous, odd sides).
+    count_and_collect : callable
+        ``count_and_collect(values, low, high, out)`` returns the number of
+        ``values`` below ``low`` and the number in ``[low, high]``, which it
+        copies, in order, to the start of ``out``.
     needs_contiguous : bool
         Whether ``responses`` must be C-contiguous (the numpy loops run
         about twice as slowly on FFTW's row-padded output); the compiled
@@ -75,6 +110,8 @@ class Kernels:
     name: KernelName
     filter_product: _FilterProduct
     oriented_energy: _OrientedEnergy
+    gradient_magnitude: _GradientMagnitude
+    count_and_collect: _CountAndCollect
     needs_contiguous: bool
 
 
@@ -138,7 +175,44 @@ def numpy_oriented_energy(
         amplitude += np.abs(response, out=magnitude if scale == 0 else plane)
 
 
-NUMPY = Kernels("numpy", numpy_filter_product, numpy_oriented_energy, True)
+def numpy_gradient_magnitude(
+    image: NDArray[np.float64],
+    kernel_x: NDArray[np.float64],
+    kernel_y: NDArray[np.float64],
+    out: NDArray[np.float64],
+    /,
+) -> None:
+    """Gradient magnitude with two ``scipy.ndimage.convolve`` calls."""
+    gx = ndimage.convolve(image, kernel_x, mode="constant", cval=0.0)
+    gy = ndimage.convolve(image, kernel_y, mode="constant", cval=0.0)
+    gx *= gx
+    gy *= gy
+    gx += gy
+    np.sqrt(gx, out=out)
+
+
+def numpy_count_and_collect(
+    values: NDArray[np.floating],
+    low: float,
+    high: float,
+    out: NDArray[np.floating],
+    /,
+) -> tuple[int, int]:
+    """Count the values below ``low``; collect those in ``[low, high]``."""
+    flat = values.ravel()
+    inside = flat[(flat >= low) & (flat <= high)]
+    out.ravel()[: inside.size] = inside
+    return int(np.count_nonzero(flat < low)), int(inside.size)
+
+
+NUMPY = Kernels(
+    "numpy",
+    numpy_filter_product,
+    numpy_oriented_energy,
+    numpy_gradient_magnitude,
+    numpy_count_and_collect,
+    needs_contiguous=True,
+)
 
 
 def _load_compiled() -> Kernels | None:
@@ -147,7 +221,12 @@ def _load_compiled() -> Kernels | None:
     except ImportError:
         return None
     return Kernels(
-        "compiled", _ckernels.filter_product, _ckernels.oriented_energy, False
+        "compiled",
+        _ckernels.filter_product,
+        _ckernels.oriented_energy,
+        _ckernels.gradient_magnitude,
+        _ckernels.count_and_collect,
+        needs_contiguous=False,
     )
 
 

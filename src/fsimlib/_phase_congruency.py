@@ -84,8 +84,9 @@ def middle_elements(values: NDArray[np.floating]) -> tuple[float, float]:
         margin = 2 * int(math.sqrt(sample.size)) + 2
         low = sample[max(middle - margin, 0)]
         high = sample[min(middle + margin, sample.size - 1)]
-        below = int(np.count_nonzero(flat < low))
-        inside = flat[(flat >= low) & (flat <= high)]
+        scratch = np.empty_like(flat)
+        below, count = get_kernels().count_and_collect(flat, low, high, scratch)
+        inside = scratch[:count]
         if below <= low_rank and high_rank - below < inside.size:
             chosen = np.partition(inside, (low_rank - below, high_rank - below))
             return float(chosen[low_rank - below]), float(chosen[high_rank - below])
