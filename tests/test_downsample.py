@@ -10,6 +10,7 @@ are kept.
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -213,3 +214,131 @@ def test_automatic_downsampling_uses_automatic_factor() -> None:
     assert full.downsample_factor == 1
     assert full.fsim == fsimlib.fsim(a, b, downsample=1)
     assert full.phase_congruency1.shape == a.shape
+
+
+def transcribed_reference(image: NDArray, factor: int) -> NDArray[np.float64]:
+    """``conv2(x, ones(F) / F^2, 'same')`` then ``x(1:F:end, 1:F:end)``, per plane.
+
+    Integer and boolean input is convolved with ``ones(F)`` in int64 (exact
+    box sums) and divided by ``F**2`` at the end, so the result is the
+    correctly rounded mean; floating-point input is convolved in float64
+    with the reference's kernel.
+    """
+    planes = image.reshape(*image.shape[:2], -1)
+    exact = planes.dtype == np.bool_ or np.issubdtype(planes.dtype, np.integer)
+    results = []
+    for c in range(planes.shape[2]):
+        if exact:
+            full = signal.convolve2d(
+                planes[..., c].astype(np.int64), np.ones((factor, factor), np.int64)
+            )
+        else:
+            full = signal.convolve2d(
+                planes[..., c].astype(np.float64), np.ones((factor, factor)) / factor**2
+            )
+        offset = factor // 2
+        same = full[offset : offset + image.shape[0], offset : offset + image.shape[1]]
+        kept = same[::factor, ::factor]
+        results.append(kept / factor**2 if exact else kept)
+    return np.stack(results, axis=-1).reshape(results[0].shape + image.shape[2:])
+
+
+def typed_image(seed: int, shape: tuple[int, ...], dtype: type) -> NDArray:
+    rng = np.random.default_rng(seed)
+    if dtype is np.bool_:
+        return rng.integers(0, 2, shape).astype(np.bool_)
+    return random_plane(rng, shape, dtype)
+
+
+DOWNSAMPLE_DTYPES = [np.uint8, np.uint16, np.int8, np.float32, np.float64, np.bool_]
+
+
+@pytest.mark.parametrize("dtype", DOWNSAMPLE_DTYPES)
+@pytest.mark.parametrize(
+    "shape", [(512, 512), (512, 512, 3), (384, 512, 3), (383, 500, 3), (7, 5, 3)]
+)
+@pytest.mark.parametrize("factor", [1, 2, 3, 4])
+def test_box_downsample_equals_the_transcribed_reference(
+    dtype: type, shape: tuple[int, ...], factor: int
+) -> None:
+    image = typed_image(factor, shape, dtype)
+    result = fsimlib.box_downsample(image, factor)
+    expected = transcribed_reference(image, factor)
+    assert result.dtype == np.float64
+    assert result.flags.c_contiguous
+    assert result.shape == expected.shape
+    if dtype in (np.float32, np.float64):
+        np.testing.assert_allclose(result, expected, rtol=0, atol=1e-12 * 300)
+    else:
+        np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+@pytest.mark.parametrize("factor", [2, 3])
+def test_channel_first_views_give_the_same_contiguous_result(
+    dtype: type, factor: int
+) -> None:
+    planes = typed_image(2, (3, 41, 37), dtype)
+    view = np.moveaxis(planes, 0, -1)  # what fsim(channel_axis=0) downsamples
+    result = fsimlib.box_downsample(view, factor)
+    assert result.flags.c_contiguous
+    np.testing.assert_array_equal(
+        result, fsimlib.box_downsample(np.ascontiguousarray(view), factor)
+    )
+
+
+@pytest.mark.parametrize(
+    ("dtype", "factor"),
+    [
+        # Around the widths of the integer accumulators: uint8 sums fit
+        # uint16 up to F = 15, int8 sums int16 up to F = 15 (-128 * 256
+        # would not), uint16 sums uint32; wider types, int64 and uint64
+        # (summed in float64) included.
+        (np.bool_, 15),
+        (np.bool_, 16),
+        (np.uint8, 15),
+        (np.uint8, 16),
+        (np.int8, 15),
+        (np.int8, 16),
+        (np.uint16, 2),
+        (np.int16, 3),
+        (np.uint32, 2),
+        (np.int32, 5),
+        (np.int64, 2),
+        (np.uint64, 2),
+    ],
+)
+@pytest.mark.parametrize("extreme", ["min", "max"])
+def test_extreme_values_do_not_overflow(dtype: type, factor: int, extreme: str) -> None:
+    if dtype is np.bool_:
+        value = extreme == "max"
+    else:
+        info = np.iinfo(dtype)
+        value = info.max if extreme == "max" else info.min
+    side = 3 * factor
+    image = np.full((side, side + 1, 2), value, dtype=dtype)
+    result = fsimlib.box_downsample(image, factor)
+    # Boxes whose rows and columns all lie inside the image hold only
+    # ``value``; float64 accumulation gives exactly float(value) there.
+    np.testing.assert_array_equal(result[1, 1], float(value))
+    if np.dtype(dtype).itemsize < 8:  # int64 box sums of 64-bit values overflow
+        np.testing.assert_array_equal(result, transcribed_reference(image, factor))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "factor"), [(np.uint8, 2), (np.uint8, 3), (np.uint16, 2), (np.float32, 2)]
+)
+def test_box_downsample_allocates_no_more_than_input_plus_output(
+    dtype: type, factor: int
+) -> None:
+    # Row sums are integers as narrow as exactness allows (uint16 for uint8
+    # at F = 2: as many bytes as the input); float64 appears at the
+    # downsampled size only.
+    image = typed_image(4, (600, 640, 3), dtype)
+    tracemalloc.start()
+    try:
+        result = fsimlib.box_downsample(image, factor)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= image.nbytes + result.nbytes + 64 * 1024, peak

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,36 +32,121 @@ def downsampled_shape(shape: tuple[int, int], factor: int) -> tuple[int, int]:
     return (-(-shape[0] // factor), -(-shape[1] // factor))
 
 
+#: Trailing sizes (elements per pixel) from 2 up to this one are summed along
+#: columns with the column axis innermost (and the trailing axes outermost):
+#: numpy's own order, the trailing axis innermost, makes inner loops of 2 to 4
+#: elements, 1.2 to 4 times slower (measured, (256, 512, K) uint16 and
+#: float64 row sums); from 6 elements on, numpy's order is faster for float64.
+_MAX_TRAILING_FOR_COLUMN_LOOPS = 4
+
+
+def _accumulator_dtype(dtype: np.dtype[Any], factor: int) -> np.dtype[Any]:
+    """Return the narrowest dtype in which ``factor**2`` entries sum exactly.
+
+    Booleans and integers are summed in the narrowest unsigned (signed, for
+    signed input) integer type that holds ``factor**2`` times their extreme
+    values, provided such sums are below ``2**53`` (exact in float64, so
+    they equal float64 accumulation bit for bit): ``uint16`` for ``uint8``
+    up to ``F = 15``, for instance.  Anything else, floating-point input
+    included, is summed in float64.
+    """
+    if dtype == np.bool_:
+        low, high = 0, 1
+    elif dtype.kind in "ui":
+        info = np.iinfo(dtype)
+        low, high = int(info.min), int(info.max)
+    else:
+        return np.dtype(np.float64)
+    count = factor * factor
+    if max(-low, high) * count >= 2**53:
+        return np.dtype(np.float64)
+    candidates = (
+        (np.uint8, np.uint16, np.uint32, np.uint64)
+        if low >= 0
+        else (np.int8, np.int16, np.int32, np.int64)
+    )
+    for candidate in candidates:
+        info = np.iinfo(candidate)
+        if info.min <= low * count and high * count <= info.max:
+            return np.dtype(candidate)
+    return np.dtype(np.float64)  # pragma: no cover - excluded by the 2**53 check
+
+
+def _loop_order(shape: tuple[int, ...], axis: int) -> tuple[int, ...] | None:
+    """Axis order for summing along ``axis``; ``None`` for numpy's own order.
+
+    Along columns (axis 1) with 2 to ``_MAX_TRAILING_FOR_COLUMN_LOOPS``
+    elements per pixel, as colour images have, the column axis goes
+    innermost and the trailing axes outermost.
+    """
+    trailing = math.prod(shape[2:])
+    if axis == 1 and 1 < trailing <= _MAX_TRAILING_FOR_COLUMN_LOOPS:
+        return (*range(2, len(shape)), 0, 1)
+    return None
+
+
+def _start_sums(
+    first: NDArray[Any], dtype: np.dtype[Any], order: tuple[int, ...] | None
+) -> NDArray[Any]:
+    """Return a copy of ``first`` as ``dtype``, looping in ``order`` if given.
+
+    The copy keeps ``first``'s memory layout, or is C-ordered when ``order``
+    is given.
+    """
+    if order is None:
+        return first.astype(dtype)
+    sums = np.empty(first.shape, dtype)
+    view = sums.transpose(order)
+    np.positive(first.transpose(order), out=view, dtype=dtype, order="C")
+    return sums
+
+
+def _add_into(
+    target: NDArray[Any], values: NDArray[Any], order: tuple[int, ...] | None
+) -> None:
+    """Add ``values`` to ``target`` in place, looping in ``order`` if given."""
+    if order is None:
+        np.add(target, values, out=target)
+    else:
+        view = target.transpose(order)
+        np.add(view, values.transpose(order), out=view, order="C")
+
+
 def _block_sums(
-    array: NDArray[np.number], factor: int, axis: int, n_out: int
-) -> NDArray[np.float64]:
+    array: NDArray[Any], factor: int, axis: int, dtype: np.dtype[Any]
+) -> NDArray[Any]:
     """Sum ``factor`` consecutive entries along ``axis``, aligned as the reference.
 
     Output ``k`` sums input entries ``k F - lead .. k F - lead + F - 1`` with
-    ``lead = F - 1 - F // 2``; entries outside the array count as zero.  It
-    adds ``F`` strided slices, each converted to float64 as it is added, so
-    the input is read once and never copied at full size (integer sums are
-    exact).  This is 3 to 5 times faster here than ``skimage.measure.
-    block_reduce`` or ``np.add.reduceat`` on strided channel views.
+    ``lead = F - 1 - F // 2``; entries outside the array count as zero.  The
+    sums start as a copy, in ``dtype`` (an exact integer accumulator, or
+    float64), of entries ``0, F, 2F, ...`` (offset ``lead`` in every box),
+    and the other ``F - 1`` strided slices are added in place, so the input
+    is read once and never copied at full size.  This is much faster here
+    than ``np.add.reduceat`` (over 10 times on 512 x 512 x 3 uint8 at F = 2)
+    or ``skimage.measure.block_reduce``.
     """
+    order = _loop_order(array.shape, axis)
+    index: list[slice] = [slice(None)] * array.ndim
+    index[axis] = slice(None, None, factor)
+    sums = _start_sums(array[tuple(index)], dtype, order)
+    n_out = sums.shape[axis]
     lead = factor - 1 - factor // 2
-    shape = list(array.shape)
-    shape[axis] = n_out
-    sums = np.zeros(shape)
     for offset in range(factor):
+        if offset == lead:
+            continue
         start = offset - lead
         first = 0
         if start < 0:
             start += factor
             first = 1
-        index: list[slice] = [slice(None)] * array.ndim
         index[axis] = slice(start, None, factor)
         rows = array[tuple(index)]
         count = min(rows.shape[axis], n_out - first)
         index[axis] = slice(None, count)
         rows = rows[tuple(index)]
         index[axis] = slice(first, first + count)
-        sums[tuple(index)] += rows  # type: ignore[arg-type]
+        _add_into(sums[tuple(index)], rows, order)
     return sums
 
 
@@ -115,8 +201,12 @@ def box_downsample(image: NDArray[np.number], factor: int) -> NDArray[np.float64
         raise ValueError(msg)
     if factor == 1:
         return np.asarray(image, dtype=np.float64)
-    out_rows, out_cols = downsampled_shape((image.shape[0], image.shape[1]), factor)
-    row_sums = _block_sums(image, factor, 0, out_rows)
-    sums = _block_sums(row_sums, factor, 1, out_cols)
-    sums /= factor * factor
-    return sums
+    accumulator = _accumulator_dtype(image.dtype, factor)
+    # The row sums are freed as soon as the column sums are made.
+    sums = _block_sums(
+        _block_sums(image, factor, 0, accumulator), factor, 1, accumulator
+    )
+    in_place = accumulator == np.float64 and sums.flags.c_contiguous
+    means: NDArray[np.float64] = sums if in_place else np.empty(sums.shape)
+    np.divide(sums, factor * factor, out=means, dtype=np.float64)
+    return means
