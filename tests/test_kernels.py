@@ -248,3 +248,38 @@ def test_count_and_collect_matches_numpy(
 def test_count_and_collect_refuses_short_output() -> None:
     with pytest.raises(ValueError, match="shorter"):
         compiled().count_and_collect(np.zeros(8), 0.0, 1.0, np.zeros(7))
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+def test_filter_product_reads_and_writes_padded_rows(real: type[np.floating]) -> None:
+    # The pyFFTW engine transforms in place on buffers whose rows are padded.
+    rng = np.random.default_rng(8)
+    spectrum = random_responses(rng, 1, (10, 33), real, padding=3)[0]
+    filters = rng.random((3, 10, 33)).astype(real)
+    padded = np.full((3, 10, 37), np.nan, COMPLEX[real])
+    out = padded[..., :33]
+    compiled().filter_product(spectrum, filters, out)
+    np.testing.assert_array_equal(out, spectrum * filters)
+    assert np.isnan(padded[..., 33:]).all()  # the padding is left alone
+
+
+@pytest.mark.parametrize("real", [np.float64, np.float32])
+@pytest.mark.parametrize("threshold", [-1.0, 0.0, 0.3, 5.0])
+def test_accumulate_energy_matches_numpy(
+    real: type[np.floating], threshold: float
+) -> None:
+    rng = np.random.default_rng(9)
+    energy = rng.standard_normal((17, 40)).astype(real)
+    start = rng.random((17, 40))
+    want, have = start.copy(), start.copy()
+    NUMPY.accumulate_energy(energy, threshold, want)
+    compiled().accumulate_energy(energy, threshold, have)
+    np.testing.assert_array_equal(have, want)
+    assert (have >= start).all()
+
+
+def test_accumulate_energy_needs_a_float64_total() -> None:
+    with pytest.raises(TypeError, match="total must be float64"):
+        compiled().accumulate_energy(
+            np.zeros((4, 4)), 0.0, np.zeros((4, 4), np.float32)
+        )

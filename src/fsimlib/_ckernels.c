@@ -6,8 +6,10 @@
  * orientation, each a separate trip through memory; these loops make one,
  * a block of columns at a time, so that the intermediate sums stay in
  * registers and L1.  The arithmetic is the numpy path's, operation for
- * operation (no fused multiply-add, no reassociation), so both agree to a
- * few units in the last place.
+ * operation (no fused multiply-add, no reassociation), except that the
+ * three divisions by |S| + epsilon are one reciprocal and three products
+ * (0.37 -> 0.33 ms per 4 x 256 x 256 orientation); both agree to a few
+ * units in the last place.
  *
  * Arrays arrive through the buffer protocol; the GIL is released while the
  * loops run, so threads scoring different images run in parallel.
@@ -35,16 +37,30 @@
 
 #define DEFINE_KERNELS(REAL, SUFFIX, SQRT, FABS)                               \
     FSIM_CLONES static void filter_product_##SUFFIX(                         \
-        const REAL *spectrum, const REAL *filters, Py_ssize_t n_scales,      \
-        Py_ssize_t n, REAL *out)                                             \
+        const REAL *spectrum, Py_ssize_t spectrum_row_stride,                \
+        const REAL *filters, Py_ssize_t n_scales, Py_ssize_t rows,           \
+        Py_ssize_t cols, REAL *out, Py_ssize_t out_scale_stride,             \
+        Py_ssize_t out_row_stride)                                           \
     {                                                                        \
         for (Py_ssize_t s = 0; s < n_scales; ++s) {                          \
-            const REAL *f = filters + s * n;                                 \
-            REAL *o = out + 2 * s * n;                                       \
-            for (Py_ssize_t j = 0; j < n; ++j) {                             \
-                o[2 * j] = spectrum[2 * j] * f[j];                           \
-                o[2 * j + 1] = spectrum[2 * j + 1] * f[j];                   \
+            for (Py_ssize_t r = 0; r < rows; ++r) {                          \
+                const REAL *x = spectrum + 2 * r * spectrum_row_stride;      \
+                const REAL *f = filters + (s * rows + r) * cols;             \
+                REAL *o = out + 2 * (s * out_scale_stride + r * out_row_stride); \
+                for (Py_ssize_t j = 0; j < cols; ++j) {                      \
+                    o[2 * j] = x[2 * j] * f[j];                              \
+                    o[2 * j + 1] = x[2 * j + 1] * f[j];                      \
+                }                                                            \
             }                                                                \
+        }                                                                    \
+    }                                                                        \
+                                                                             \
+    FSIM_CLONES static void accumulate_energy_##SUFFIX(                      \
+        const REAL *energy, Py_ssize_t n, REAL threshold, double *total)     \
+    {                                                                        \
+        for (Py_ssize_t j = 0; j < n; ++j) {                                 \
+            REAL e = energy[j] - threshold;                                  \
+            total[j] += e > 0 ? e : (REAL)0;                                 \
         }                                                                    \
     }                                                                        \
                                                                              \
@@ -80,10 +96,10 @@
                 for (Py_ssize_t j = 0; j < n; ++j) {                         \
                     REAL local = SQRT(sum_re[j] * sum_re[j] +                \
                                       sum_im[j] * sum_im[j]);                \
-                    REAL norm = local + epsilon;                             \
-                    dir_re[j] = sum_re[j] / norm;                            \
-                    dir_im[j] = sum_im[j] / norm;                            \
-                    en[j] = local * local / norm;                            \
+                    REAL inverse = (REAL)1 / (local + epsilon);              \
+                    dir_re[j] = sum_re[j] * inverse;                         \
+                    dir_im[j] = sum_im[j] * inverse;                         \
+                    en[j] = local * local * inverse;                         \
                 }                                                            \
                 for (Py_ssize_t s = 0; s < n_scales; ++s) {                  \
                     const REAL *zs = z + 2 * s * scale_stride;               \
@@ -204,12 +220,34 @@ same_plane(const Py_buffer *a, const Py_buffer *b, const char *name)
 
 /* ---- filter_product(spectrum, filters, out) ------------------------- */
 
+/* Row and scale strides of a complex view in elements, after checking that
+ * its columns are contiguous and its strides non-negative multiples of an
+ * element. */
+static int
+complex_strides(const Py_buffer *view, int precision, const char *name,
+                Py_ssize_t *strides)
+{
+    Py_ssize_t item = 2 * precision;
+    int last = view->ndim - 1;
+    if (view->strides[last] != item) goto bad;
+    for (int d = 0; d < last; ++d) {
+        if (view->strides[d] < 0 || view->strides[d] % item) goto bad;
+        strides[d] = view->strides[d] / item;
+    }
+    return 0;
+bad:
+    PyErr_Format(PyExc_ValueError,
+                 "%s must have contiguous columns and non-negative row "
+                 "(and scale) strides", name);
+    return -1;
+}
+
 PyDoc_STRVAR(filter_product_doc,
 "filter_product(spectrum, filters, out, /)\n--\n\n"
 "out[s] = spectrum * filters[s] for every scale s.\n\n"
-"spectrum: (rows, cols) complex, C-contiguous; filters: (n_scales, rows,\n"
-"cols) real of the same precision, C-contiguous; out: like filters but\n"
-"complex, C-contiguous and writable.");
+"spectrum: (rows, cols) complex; filters: (n_scales, rows, cols) real of\n"
+"the same precision, C-contiguous; out: (n_scales, rows, cols) complex,\n"
+"writable.  spectrum and out may have padded rows (columns contiguous).");
 
 static PyObject *
 filter_product(PyObject *Py_UNUSED(module), PyObject *const *args,
@@ -221,17 +259,18 @@ filter_product(PyObject *Py_UNUSED(module), PyObject *const *args,
         return NULL;
     }
     Py_buffer spectrum, filters, out;
-    if (get_view(args[0], &spectrum, 2, 0, 1, "spectrum") < 0) return NULL;
+    if (get_view(args[0], &spectrum, 2, 0, 0, "spectrum") < 0) return NULL;
     if (get_view(args[1], &filters, 3, 0, 1, "filters") < 0) {
         PyBuffer_Release(&spectrum);
         return NULL;
     }
-    if (get_view(args[2], &out, 3, 1, 1, "out") < 0) {
+    if (get_view(args[2], &out, 3, 1, 0, "out") < 0) {
         PyBuffer_Release(&spectrum);
         PyBuffer_Release(&filters);
         return NULL;
     }
     PyObject *result = NULL;
+    Py_ssize_t spectrum_strides[1], out_strides[2];
     int precision = precision_of(&spectrum, KIND_COMPLEX, "spectrum");
     if (!precision) goto done;
     if (precision_of(&filters, KIND_REAL, "filters") != precision ||
@@ -252,14 +291,23 @@ filter_product(PyObject *Py_UNUSED(module), PyObject *const *args,
                      filters.shape[0]);
         goto done;
     }
+    if (complex_strides(&spectrum, precision, "spectrum", spectrum_strides) <
+            0 ||
+        complex_strides(&out, precision, "out", out_strides) < 0) {
+        goto done;
+    }
     Py_ssize_t n_scales = filters.shape[0];
-    Py_ssize_t n = spectrum.shape[0] * spectrum.shape[1];
+    Py_ssize_t rows = spectrum.shape[0], cols = spectrum.shape[1];
     Py_BEGIN_ALLOW_THREADS
     if (precision == 8) {
-        filter_product_f64(spectrum.buf, filters.buf, n_scales, n, out.buf);
+        filter_product_f64(spectrum.buf, spectrum_strides[0], filters.buf,
+                           n_scales, rows, cols, out.buf, out_strides[0],
+                           out_strides[1]);
     }
     else {
-        filter_product_f32(spectrum.buf, filters.buf, n_scales, n, out.buf);
+        filter_product_f32(spectrum.buf, spectrum_strides[0], filters.buf,
+                           n_scales, rows, cols, out.buf, out_strides[0],
+                           out_strides[1]);
     }
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
@@ -267,6 +315,56 @@ done:
     PyBuffer_Release(&spectrum);
     PyBuffer_Release(&filters);
     PyBuffer_Release(&out);
+    return result;
+}
+
+/* ---- accumulate_energy(energy, threshold, total) -------------------- */
+
+PyDoc_STRVAR(accumulate_energy_doc,
+"accumulate_energy(energy, threshold, total, /)\n--\n\n"
+"total += max(energy - threshold, 0).  energy: float64 or float32;\n"
+"total: float64 of the same shape, writable; both C-contiguous.");
+
+static PyObject *
+accumulate_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
+                  Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "accumulate_energy takes 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double threshold = PyFloat_AsDouble(args[1]);
+    if (threshold == -1.0 && PyErr_Occurred()) return NULL;
+    Py_buffer energy, total;
+    if (get_view(args[0], &energy, 2, 0, 1, "energy") < 0) return NULL;
+    if (get_view(args[2], &total, 2, 1, 1, "total") < 0) {
+        PyBuffer_Release(&energy);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int precision = precision_of(&energy, KIND_REAL, "energy");
+    if (!precision) goto done;
+    int total_precision = precision_of(&total, KIND_REAL, "total");
+    if (!total_precision) goto done;
+    if (total_precision != 8) {
+        PyErr_SetString(PyExc_TypeError, "total must be float64");
+        goto done;
+    }
+    if (!same_plane(&energy, &total, "total")) goto done;
+    Py_ssize_t n = energy.shape[0] * energy.shape[1];
+    Py_BEGIN_ALLOW_THREADS
+    if (precision == 8) {
+        accumulate_energy_f64(energy.buf, n, threshold, total.buf);
+    }
+    else {
+        accumulate_energy_f32(energy.buf, n, (float)threshold, total.buf);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&energy);
+    PyBuffer_Release(&total);
     return result;
 }
 
@@ -316,19 +414,13 @@ oriented_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
         }
         if (!same_plane(&responses, &outputs[i], names[i])) goto done;
     }
-    Py_ssize_t item = 2 * precision;
-    if (responses.strides[2] != item || responses.strides[1] % item ||
-        responses.strides[0] % item || responses.strides[1] < 0 ||
-        responses.strides[0] < 0) {
-        PyErr_SetString(PyExc_ValueError,
-                        "responses must have contiguous columns and "
-                        "non-negative row and scale strides");
+    Py_ssize_t strides[2];
+    if (complex_strides(&responses, precision, "responses", strides) < 0) {
         goto done;
     }
     Py_ssize_t n_scales = responses.shape[0];
     Py_ssize_t rows = responses.shape[1], cols = responses.shape[2];
-    Py_ssize_t scale_stride = responses.strides[0] / item;
-    Py_ssize_t row_stride = responses.strides[1] / item;
+    Py_ssize_t scale_stride = strides[0], row_stride = strides[1];
     if (n_scales < 1) {
         PyErr_SetString(PyExc_ValueError, "responses must have a scale");
         goto done;
@@ -535,6 +627,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, filter_product_doc},
     {"oriented_energy", (PyCFunction)(void (*)(void))oriented_energy,
      METH_FASTCALL, oriented_energy_doc},
+    {"accumulate_energy", (PyCFunction)(void (*)(void))accumulate_energy,
+     METH_FASTCALL, accumulate_energy_doc},
     {"gradient_magnitude", (PyCFunction)(void (*)(void))gradient_magnitude,
      METH_FASTCALL, gradient_magnitude_doc},
     {"count_and_collect", (PyCFunction)(void (*)(void))count_and_collect,

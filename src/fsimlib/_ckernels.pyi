@@ -31,3 +31,9 @@ def count_and_collect(
     out: NDArray[np.floating],
     /,
 ) -> tuple[int, int]: ...
+def accumulate_energy(
+    energy: NDArray[np.floating],
+    threshold: float,
+    total: NDArray[np.float64],
+    /,
+) -> None: ...

@@ -54,6 +54,16 @@ class _OrientedEnergy(Protocol):
     ) -> None: ...
 
 
+class _AccumulateEnergy(Protocol):
+    def __call__(
+        self,
+        energy: NDArray[np.floating],
+        threshold: float,
+        total: NDArray[np.float64],
+        /,
+    ) -> None: ...
+
+
 class _GradientMagnitude(Protocol):
     def __call__(
         self,
@@ -86,12 +96,16 @@ class Kernels:
         Which implementation.
     filter_product : callable
         ``filter_product(spectrum, filters, out)`` sets
-        ``out[s] = spectrum * filters[s]`` for every scale ``s``.
+        ``out[s] = spectrum * filters[s]`` for every scale ``s``
+        (``spectrum`` and ``out`` may have padded rows).
     oriented_energy : callable
         ``oriented_energy(responses, epsilon, energy, amplitude, magnitude)``
         writes one orientation's phase-deviation energy to ``energy``, adds
         its summed amplitude to ``amplitude`` and writes ``|responses[0]|``
         to ``magnitude`` (see :func:`numpy_oriented_energy`).
+    accumulate_energy : callable
+        ``accumulate_energy(energy, threshold, total)`` adds
+        ``max(energy - threshold, 0)`` to the float64 ``total``.
     gradient_magnitude : callable
         ``gradient_magnitude(image, kernel_x, kernel_y, out)`` writes
         ``sqrt(gx**2 + gy**2)`` to ``out``, ``gx`` and ``gy`` the zero-padded
@@ -110,6 +124,7 @@ class Kernels:
     name: KernelName
     filter_product: _FilterProduct
     oriented_energy: _OrientedEnergy
+    accumulate_energy: _AccumulateEnergy
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
     needs_contiguous: bool
@@ -175,6 +190,18 @@ def numpy_oriented_energy(
         amplitude += np.abs(response, out=magnitude if scale == 0 else plane)
 
 
+def numpy_accumulate_energy(
+    energy: NDArray[np.floating],
+    threshold: float,
+    total: NDArray[np.float64],
+    /,
+) -> None:
+    """Add ``max(energy - threshold, 0)`` to ``total``."""
+    above = energy - threshold
+    np.maximum(above, 0, out=above)
+    total += above
+
+
 def numpy_gradient_magnitude(
     image: NDArray[np.float64],
     kernel_x: NDArray[np.float64],
@@ -209,6 +236,7 @@ NUMPY = Kernels(
     "numpy",
     numpy_filter_product,
     numpy_oriented_energy,
+    numpy_accumulate_energy,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
     needs_contiguous=True,
@@ -224,6 +252,7 @@ def _load_compiled() -> Kernels | None:
         "compiled",
         _ckernels.filter_product,
         _ckernels.oriented_energy,
+        _ckernels.accumulate_energy,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
         needs_contiguous=False,

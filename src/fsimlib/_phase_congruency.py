@@ -126,7 +126,8 @@ def phase_congruency_map(
     engine = get_engine()
     forward = engine.plan(shape, complex_dtype, "forward", threads)
     forward.input[...] = plane
-    spectrum = forward.execute()  # valid until this thread's next forward FFT
+    # Valid until this thread's next forward FFT of this shape.
+    spectrum = forward.execute(contiguous=kernels.needs_contiguous)
     inverse = engine.plan((params.n_scales, *shape), complex_dtype, "backward", threads)
     energy = np.empty(shape, real_dtype)
     magnitude = np.empty(shape, real_dtype)
@@ -139,9 +140,7 @@ def phase_congruency_map(
             responses, params.epsilon, energy, amplitude_all, magnitude
         )
         threshold = noise_threshold(squared_median(magnitude), bank, o, params)
-        energy -= threshold
-        np.maximum(energy, 0, out=energy)
-        energy_all += energy
+        kernels.accumulate_energy(energy, threshold, energy_all)
     # Where the amplitude is 0 every response is 0, so the energy is
     # max(-T, 0) = 0 already and is left as it is.
     np.divide(energy_all, amplitude_all, out=energy_all, where=amplitude_all > 0)
