@@ -283,3 +283,44 @@ def test_accumulate_energy_needs_a_float64_total() -> None:
         compiled().accumulate_energy(
             np.zeros((4, 4)), 0.0, np.zeros((4, 4), np.float32)
         )
+
+
+@pytest.mark.parametrize("with_chroma", [False, True])
+@pytest.mark.parametrize("shape", [(1, 1), (7, 300), (256, 256)])
+def test_pooled_sums_match_numpy(shape: tuple[int, int], with_chroma: bool) -> None:
+    rng = np.random.default_rng(shape[1])
+    pc1, pc2 = rng.random((2, *shape))
+    g1, g2 = rng.random((2, *shape)) * 300
+    chroma = rng.random(shape) if with_chroma else None
+    want = NUMPY.pooled_sums(pc1, pc2, g1, g2, chroma, 0.85, 160.0)
+    have = compiled().pooled_sums(pc1, pc2, g1, g2, chroma, 0.85, 160.0)
+    # Row-by-row against pairwise summation of up to 65536 terms in [0, 1].
+    np.testing.assert_allclose(have, want, rtol=1e-13, atol=0)
+    assert (have[3], have[4]) != (0.0, 0.0) or not with_chroma
+
+
+def test_pooled_sums_of_identical_maps_give_exactly_one() -> None:
+    rng = np.random.default_rng(3)
+    pc, g = rng.random((2, 50, 60))
+    weight, weighted, plain, weighted_c, _ = compiled().pooled_sums(
+        pc, pc, g, g, np.ones_like(pc), 0.85, 160.0
+    )
+    assert weighted / weight == 1.0
+    assert weighted_c / weight == 1.0
+    assert plain == pc.size
+
+
+@pytest.mark.parametrize("kernels", available_kernels())
+@pytest.mark.parametrize("shape", [(64, 80), (300, 257, 3)], ids=str)
+def test_fsim_compare_and_reference_agree_to_the_bit(
+    kernels: str, shape: tuple[int, ...]
+) -> None:
+    rng = np.random.default_rng(len(shape))
+    first = rng.integers(0, 256, shape, dtype=np.uint8)
+    second = np.clip(first + rng.normal(0, 9, shape), 0, 255).astype(np.uint8)
+    with use_kernels(kernels):  # type: ignore[arg-type]
+        result = fsimlib.compare(first, second)
+        reference = fsimlib.Reference(first)
+        for chromatic, expected in ((False, result.fsim), (True, result.fsimc)):
+            assert fsimlib.fsim(first, second, chromatic=chromatic) == expected
+            assert reference.fsim(second, chromatic=chromatic) == expected

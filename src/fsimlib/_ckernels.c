@@ -620,6 +620,102 @@ done:
     return result;
 }
 
+/* ---- pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2) ---------------------- */
+
+/* Sums of one row; each row's sums are added to the totals, so that no sum
+ * runs over more than a row's worth of terms before it meets another. */
+FSIM_CLONES static void
+pooled_row(const double *pc1, const double *pc2, const double *g1,
+           const double *g2, const double *chroma, Py_ssize_t n, double t1,
+           double t2, double sums[5])
+{
+    double weight = 0.0, weighted = 0.0, plain = 0.0;
+    double weighted_c = 0.0, plain_c = 0.0;
+    for (Py_ssize_t j = 0; j < n; ++j) {
+        double a = pc1[j], b = pc2[j], c = g1[j], d = g2[j];
+        double pc_sim = (2 * a * b + t1) / (a * a + b * b + t1);
+        double g_sim = (2 * c * d + t2) / (c * c + d * d + t2);
+        double local = g_sim * pc_sim;
+        double w = a > b ? a : b;
+        weight += w;
+        weighted += local * w;
+        plain += local;
+        if (chroma) {
+            double local_c = local * chroma[j];
+            weighted_c += local_c * w;
+            plain_c += local_c;
+        }
+    }
+    sums[0] += weight;
+    sums[1] += weighted;
+    sums[2] += plain;
+    sums[3] += weighted_c;
+    sums[4] += plain_c;
+}
+
+PyDoc_STRVAR(pooled_sums_doc,
+"pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2, /)\n--\n\n"
+"With S_L = S_G * S_PC, S_PC = (2 pc1 pc2 + t1) / (pc1**2 + pc2**2 + t1),\n"
+"S_G likewise from g1, g2 and t2, and w = max(pc1, pc2), return\n"
+"(sum w, sum S_L w, sum S_L, sum S_L C w, sum S_L C), C the chroma map\n"
+"(the last two are 0 if chroma is None).  All maps: (rows, cols) float64,\n"
+"C-contiguous.");
+
+static PyObject *
+pooled_sums(PyObject *Py_UNUSED(module), PyObject *const *args,
+            Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_Format(PyExc_TypeError,
+                     "pooled_sums takes 7 arguments, got %zd", nargs);
+        return NULL;
+    }
+    double t1 = PyFloat_AsDouble(args[5]);
+    if (t1 == -1.0 && PyErr_Occurred()) return NULL;
+    double t2 = PyFloat_AsDouble(args[6]);
+    if (t2 == -1.0 && PyErr_Occurred()) return NULL;
+    static const char *const names[5] = {"pc1", "pc2", "g1", "g2", "chroma"};
+    int count = args[4] == Py_None ? 4 : 5;
+    Py_buffer views[5];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < count; ++held) {
+        if (get_view(args[held], &views[held], 2, 0, 1, names[held]) < 0) {
+            goto done;
+        }
+        if (precision_of(&views[held], KIND_REAL, names[held]) != 8) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_TypeError, "%s must be float64",
+                             names[held]);
+            }
+            ++held;
+            goto done;
+        }
+        if (held && !same_plane(&views[0], &views[held], names[held])) {
+            ++held;
+            goto done;
+        }
+    }
+    double sums[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
+    Py_ssize_t rows = views[0].shape[0], cols = views[0].shape[1];
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < rows; ++i) {
+        Py_ssize_t at = i * cols;
+        pooled_row((const double *)views[0].buf + at,
+                   (const double *)views[1].buf + at,
+                   (const double *)views[2].buf + at,
+                   (const double *)views[3].buf + at,
+                   count == 5 ? (const double *)views[4].buf + at : NULL, cols,
+                   t1, t2, sums);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("(ddddd)", sums[0], sums[1], sums[2], sums[3],
+                           sums[4]);
+done:
+    for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
+    return result;
+}
+
 /* ---- module --------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -629,6 +725,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, oriented_energy_doc},
     {"accumulate_energy", (PyCFunction)(void (*)(void))accumulate_energy,
      METH_FASTCALL, accumulate_energy_doc},
+    {"pooled_sums", (PyCFunction)(void (*)(void))pooled_sums, METH_FASTCALL,
+     pooled_sums_doc},
     {"gradient_magnitude", (PyCFunction)(void (*)(void))gradient_magnitude,
      METH_FASTCALL, gradient_magnitude_doc},
     {"count_and_collect", (PyCFunction)(void (*)(void))count_and_collect,

@@ -37,3 +37,13 @@ def accumulate_energy(
     total: NDArray[np.float64],
     /,
 ) -> None: ...
+def pooled_sums(
+    pc1: NDArray[np.float64],
+    pc2: NDArray[np.float64],
+    g1: NDArray[np.float64],
+    g2: NDArray[np.float64],
+    chroma: NDArray[np.float64] | None,
+    t1: float,
+    t2: float,
+    /,
+) -> tuple[float, float, float, float, float]: ...

@@ -64,6 +64,20 @@ class _AccumulateEnergy(Protocol):
     ) -> None: ...
 
 
+class _PooledSums(Protocol):
+    def __call__(  # noqa: PLR0917 (mirrors the C function's positional call)
+        self,
+        pc1: NDArray[np.float64],
+        pc2: NDArray[np.float64],
+        g1: NDArray[np.float64],
+        g2: NDArray[np.float64],
+        chroma: NDArray[np.float64] | None,
+        t1: float,
+        t2: float,
+        /,
+    ) -> tuple[float, float, float, float, float]: ...
+
+
 class _GradientMagnitude(Protocol):
     def __call__(
         self,
@@ -106,6 +120,11 @@ class Kernels:
     accumulate_energy : callable
         ``accumulate_energy(energy, threshold, total)`` adds
         ``max(energy - threshold, 0)`` to the float64 ``total``.
+    pooled_sums : callable
+        ``pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2)`` returns
+        ``(sum w, sum S_L w, sum S_L, sum S_L C w, sum S_L C)`` with
+        ``S_L = S_G S_PC`` (see :func:`similarity_map`), ``w = max(pc1, pc2)``
+        and ``C`` the chroma map (the last two are 0 if it is ``None``).
     gradient_magnitude : callable
         ``gradient_magnitude(image, kernel_x, kernel_y, out)`` writes
         ``sqrt(gx**2 + gy**2)`` to ``out``, ``gx`` and ``gy`` the zero-padded
@@ -125,6 +144,7 @@ class Kernels:
     filter_product: _FilterProduct
     oriented_energy: _OrientedEnergy
     accumulate_energy: _AccumulateEnergy
+    pooled_sums: _PooledSums
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
     needs_contiguous: bool
@@ -202,6 +222,39 @@ def numpy_accumulate_energy(
     total += above
 
 
+def similarity_map(
+    a: NDArray[np.float64], b: NDArray[np.float64], constant: float
+) -> NDArray[np.float64]:
+    """``(2 a b + c) / (a**2 + b**2 + c)``: 1 where ``a == b``, else below 1."""
+    numerator = 2 * a * b
+    numerator += constant
+    denominator = a * a
+    denominator += b * b
+    denominator += constant
+    numerator /= denominator
+    return numerator
+
+
+def numpy_pooled_sums(  # noqa: PLR0917 (mirrors the C function's call)
+    pc1: NDArray[np.float64],
+    pc2: NDArray[np.float64],
+    g1: NDArray[np.float64],
+    g2: NDArray[np.float64],
+    chroma: NDArray[np.float64] | None,
+    t1: float,
+    t2: float,
+    /,
+) -> tuple[float, float, float, float, float]:
+    """Return the pooled sums of FSIM and FSIMc, computed from the maps."""
+    local = similarity_map(g1, g2, t2) * similarity_map(pc1, pc2, t1)
+    weight = np.maximum(pc1, pc2)
+    sums = (float(weight.sum()), float((local * weight).sum()), float(local.sum()))
+    if chroma is None:
+        return (*sums, 0.0, 0.0)
+    local_c = local * chroma
+    return (*sums, float((local_c * weight).sum()), float(local_c.sum()))
+
+
 def numpy_gradient_magnitude(
     image: NDArray[np.float64],
     kernel_x: NDArray[np.float64],
@@ -237,6 +290,7 @@ NUMPY = Kernels(
     numpy_filter_product,
     numpy_oriented_energy,
     numpy_accumulate_energy,
+    numpy_pooled_sums,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
     needs_contiguous=True,
@@ -253,6 +307,7 @@ def _load_compiled() -> Kernels | None:
         _ckernels.filter_product,
         _ckernels.oriented_energy,
         _ckernels.accumulate_energy,
+        _ckernels.pooled_sums,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
         needs_contiguous=False,

@@ -23,8 +23,8 @@ from ._similarity import (
     T1_PHASE_CONGRUENCY,
     T2_GRADIENT,
     chroma_similarity,
+    pooled_scores,
     similarity,
-    weighted_mean,
 )
 from ._validation import (
     ImageLayout,
@@ -155,18 +155,12 @@ def score_features(
 ) -> FSIMResult:
     """Combine two images' features into both scores and all the maps."""
     pc1, pc2 = features1.phase_congruency, features2.phase_congruency
+    chroma = chroma_map(features1, features2)
+    score, score_c = pooled_scores(
+        pc1, pc2, features1.gradient, features2.gradient, chroma
+    )
     pc_sim = similarity(pc1, pc2, T1_PHASE_CONGRUENCY)
     gradient_sim = similarity(features1.gradient, features2.gradient, T2_GRADIENT)
-    weight = np.maximum(pc1, pc2)
-    local = gradient_sim * pc_sim
-    score = weighted_mean(local, weight)
-    if features1.chroma is None or features2.chroma is None:
-        chroma = np.ones_like(local)
-        score_c = score
-    else:
-        (i1, q1), (i2, q2) = features1.chroma, features2.chroma
-        chroma = chroma_similarity(i1, i2, q1, q2)
-        score_c = weighted_mean(local * chroma, weight)
     # The feature maps may belong to a Reference that scores again: the
     # result gets its own copies, which the caller may modify freely.
     return FSIMResult(
@@ -177,20 +171,49 @@ def score_features(
         phase_congruency2=pc2.copy(),
         gradient1=features1.gradient.copy(),
         gradient2=features2.gradient.copy(),
-        weight=weight,
+        weight=np.maximum(pc1, pc2),
         pc_similarity=pc_sim,
         gradient_similarity=gradient_sim,
-        chroma_similarity=chroma,
+        chroma_similarity=np.ones_like(pc_sim) if chroma is None else chroma,
     )
 
 
-def _compare(
+def chroma_map(
+    features1: ImageFeatures, features2: ImageFeatures
+) -> NDArray[np.float64] | None:
+    """FSIMc's chromatic factor, or ``None`` if either image has no chroma."""
+    if features1.chroma is None or features2.chroma is None:
+        return None
+    (i1, q1), (i2, q2) = features1.chroma, features2.chroma
+    return chroma_similarity(i1, i2, q1, q2)
+
+
+def pair_score(
+    features1: ImageFeatures, features2: ImageFeatures, *, chromatic: bool
+) -> float:
+    """FSIM (or FSIMc) of two images' features, without making the maps.
+
+    Equal, to the bit, to the score :func:`score_features` gives.
+    """
+    chroma = chroma_map(features1, features2) if chromatic else None
+    score, score_c = pooled_scores(
+        features1.phase_congruency,
+        features2.phase_congruency,
+        features1.gradient,
+        features2.gradient,
+        chroma,
+    )
+    return score_c if chromatic else score
+
+
+def _pair_features(
     image1: ArrayLike,
     image2: ArrayLike,
     *,
     chromatic: bool,
     options: dict[str, Any],
-) -> FSIMResult:
+) -> tuple[ImageFeatures, ImageFeatures, int]:
+    """Validate a pair and compute both images' features (and the factor)."""
     channel_axis = options.pop("channel_axis")
     first = prepare_image(image1, "image1", channel_axis)
     second = prepare_image(image2, "image2", channel_axis)
@@ -202,7 +225,7 @@ def _compare(
         features = extract_features(
             first.array, first.layout, feature_opts, chromatic=chromatic, name="image1"
         )
-        return score_features(features, features, feature_opts.factor)
+        return features, features, feature_opts.factor
     # With two or more workers, the two images are processed at once, and
     # each image's FFTs share out the rest.
     parallel = feature_opts.threads >= 2
@@ -222,7 +245,7 @@ def _compare(
     features1, features2 = map_pair(
         features_of, (first, "image1"), (second, "image2"), parallel=parallel
     )
-    return score_features(features1, features2, feature_opts.factor)
+    return features1, features2, feature_opts.factor
 
 
 def fsim(
@@ -334,7 +357,7 @@ def fsim(
     1.0
     """
     chromatic = check_flag(chromatic, "chromatic")
-    result = _compare(
+    features1, features2, _ = _pair_features(
         image1,
         image2,
         chromatic=chromatic,
@@ -347,7 +370,7 @@ def fsim(
             "workers": workers,
         },
     )
-    return result.fsimc if chromatic else result.fsim
+    return pair_score(features1, features2, chromatic=chromatic)
 
 
 def compare(
@@ -398,7 +421,7 @@ def compare(
     >>> result.fsimc <= result.fsim
     True
     """
-    return _compare(
+    features1, features2, factor = _pair_features(
         image1,
         image2,
         chromatic=True,
@@ -411,3 +434,4 @@ def compare(
             "workers": workers,
         },
     )
+    return score_features(features1, features2, factor)

@@ -12,6 +12,7 @@ from ._metric import (
     FSIMResult,
     PreparedImage,
     feature_options,
+    pair_score,
     prepare_image,
     score_features,
 )
@@ -166,5 +167,4 @@ class Reference:
         features = extract_features(
             prepared.array, prepared.layout, self._options, chromatic=chromatic
         )
-        result = score_features(self._features, features, self._options.factor)
-        return result.fsimc if chromatic else result.fsim
+        return pair_score(self._features, features, chromatic=chromatic)

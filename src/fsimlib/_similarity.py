@@ -7,6 +7,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from ._kernels import get_kernels, similarity_map
+
 #: Constants of the reference implementation (for 0..255 grey levels).
 T1_PHASE_CONGRUENCY = 0.85
 T2_GRADIENT = 160.0
@@ -15,17 +17,8 @@ T4_CHROMA_Q = 200.0
 LAMBDA_CHROMA = 0.03
 
 
-def similarity(
-    a: NDArray[np.float64], b: NDArray[np.float64], constant: float
-) -> NDArray[np.float64]:
-    """``(2 a b + c) / (a**2 + b**2 + c)``: 1 where ``a == b``, else below 1."""
-    numerator = 2 * a * b
-    numerator += constant
-    denominator = a * a
-    denominator += b * b
-    denominator += constant
-    numerator /= denominator
-    return numerator
+#: ``(2 a b + c) / (a**2 + b**2 + c)``, the local similarity of two maps.
+similarity = similarity_map
 
 
 def chroma_similarity(
@@ -50,14 +43,26 @@ def chroma_similarity(
     return result
 
 
-def weighted_mean(local: NDArray[np.float64], weight: NDArray[np.float64]) -> float:
-    """``sum(local * weight) / sum(weight)``; the plain mean if all weights are 0.
+def pooled_scores(
+    pc1: NDArray[np.float64],
+    pc2: NDArray[np.float64],
+    gradient1: NDArray[np.float64],
+    gradient2: NDArray[np.float64],
+    chroma: NDArray[np.float64] | None,
+) -> tuple[float, float]:
+    """FSIM and FSIMc: the local similarities pooled with weights ``max(PC)``.
 
-    The zero-weight case arises only when neither image has any phase
-    congruency anywhere (for example two flat images): the reference then
-    returns NaN, and fsimlib falls back to weighting every pixel equally.
+    ``chroma`` is the map of :func:`chroma_similarity`; without it FSIMc is
+    FSIM.  If neither image has any phase congruency anywhere (for example
+    two flat images) every weight is 0: the reference then returns NaN, and
+    fsimlib falls back to weighting every pixel equally.  The sums are made
+    in one pass (compiled) without forming the maps.
     """
-    total = float(np.sum(weight))
-    if total > 0:
-        return float(np.sum(local * weight) / total)
-    return float(np.mean(local))
+    weight, weighted, plain, weighted_c, plain_c = get_kernels().pooled_sums(
+        pc1, pc2, gradient1, gradient2, chroma, T1_PHASE_CONGRUENCY, T2_GRADIENT
+    )
+    if weight > 0:
+        score, score_c = weighted / weight, weighted_c / weight
+    else:
+        score, score_c = plain / pc1.size, plain_c / pc1.size
+    return score, (score if chroma is None else score_c)
