@@ -21,11 +21,12 @@ from typing import Any
 import cold_start
 import compare
 import dataset
+import loops
 import memory
 import reference_reuse
 from _common import PLOT_PATH, RESULTS_DIR, format_table, machine_info, write_json
 
-STEPS = ("compare", "reuse", "cold", "memory", "dataset")
+STEPS = ("compare", "loops", "reuse", "cold", "memory", "dataset")
 
 
 def _find(rows: list[dict[str, Any]], **match: object) -> dict[str, Any] | None:
@@ -153,6 +154,9 @@ def main() -> None:
         reports.append(compare.report(results["compare"]))
         if not args.no_plot:
             compare.plot(results["compare"]["timings"], PLOT_PATH, results["machine"])
+    if step("loops"):
+        results["loops"] = loops.run(rounds=3 if args.quick else 9)
+        reports.append(loops.report(results["loops"]))
     if step("reuse"):
         results["reuse"] = reference_reuse.run(rounds=3 if args.quick else 7)
         reports.append(reference_reuse.report(results["reuse"]))

@@ -18,7 +18,8 @@ BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 # The benchmark scripts import each other by plain names (compare, dataset,
 # run, ...): put their folder on the path only while importing them, and
 # take those generic names out of sys.modules again afterwards.
-_BENCH_MODULES = ("_common", "cold_start", "compare", "dataset", "floor", "memory")
+_BENCH_MODULES = ("_common", "cold_start", "compare", "dataset", "floor", "loops")
+_BENCH_MODULES += ("memory",)
 _BENCH_MODULES += ("reference_reuse", "run")
 sys.path.insert(0, str(BENCH_DIR))
 try:

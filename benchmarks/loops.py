@@ -1,0 +1,89 @@
+"""The compiled loops against the numpy loops they replace, in one process.
+
+fsimlib's inner loops (the per-orientation phase-congruency work, the
+gradient magnitude, the noise median's bracket and the pooled sums) are
+compiled from ``src/fsimlib/_ckernels.c`` when a C compiler is at hand at
+install time; otherwise the numpy versions run.  This times ``fsim`` with
+each, interleaved, on one thread, to show what the compiled loops are
+worth (and what an installation without a compiler gives up).
+
+Run on its own: ``python benchmarks/loops.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from _common import format_table, interleaved, make_pair, median, ms, shape_label
+
+import fsimlib
+from fsimlib._kernels import available_kernels, use_kernels
+
+SHAPES = ((512, 512), (1024, 1024), (383, 500))
+
+
+def run(*, rounds: int = 9) -> list[dict[str, Any]]:
+    if "compiled" not in available_kernels():
+        msg = "fsimlib._ckernels is not built: nothing to compare"
+        raise RuntimeError(msg)
+    out = []
+    for shape in SHAPES:
+        for colour in (False, True):
+            ref, dist = make_pair(shape, colour=colour)
+
+            def with_loops(
+                name: str, ref: Any = ref, dist: Any = dist, colour: bool = colour
+            ) -> Any:
+                def call() -> float:
+                    with use_kernels(name):  # type: ignore[arg-type]
+                        return fsimlib.fsim(ref, dist, chromatic=colour)
+
+                return call
+
+            times, values = interleaved(
+                {"compiled": with_loops("compiled"), "numpy": with_loops("numpy")},
+                rounds=rounds,
+            )
+            compiled_s, numpy_s = median(times["compiled"]), median(times["numpy"])
+            out.append(
+                {
+                    "size": shape_label(shape),
+                    "mode": "colour" if colour else "grey",
+                    "compiled_s": compiled_s,
+                    "numpy_s": numpy_s,
+                    "speedup": numpy_s / compiled_s,
+                    "score_difference": abs(values["compiled"] - values["numpy"]),
+                    "rounds": rounds,
+                }
+            )
+    return out
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    body = [
+        [
+            r["size"],
+            r["mode"],
+            ms(r["compiled_s"]),
+            ms(r["numpy_s"]),
+            f"{r['speedup']:.2f}",
+            f"{r['score_difference']:.1e}",
+        ]
+        for r in rows
+    ]
+    header = ["image", "mode", "compiled ms", "numpy ms", "numpy / compiled", "|diff|"]
+    return "Compiled loops against numpy loops (fsim, 1 thread)\n" + format_table(
+        body, header
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    print(report(run(rounds=args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
