@@ -18,13 +18,13 @@ from typing import Any
 from _common import format_table, interleaved, make_pair, median, ms, shape_label
 
 import fsimlib
-from fsimlib._kernels import available_kernels, use_kernels
+from fsimlib._kernels import available_loops, use_loops
 
 SHAPES = ((512, 512), (1024, 1024), (383, 500))
 
 
 def run(*, rounds: int = 9) -> list[dict[str, Any]]:
-    if "compiled" not in available_kernels():
+    if "compiled" not in available_loops():
         msg = "fsimlib._ckernels is not built: nothing to compare"
         raise RuntimeError(msg)
     out = []
@@ -36,7 +36,7 @@ def run(*, rounds: int = 9) -> list[dict[str, Any]]:
                 name: str, ref: Any = ref, dist: Any = dist, colour: bool = colour
             ) -> Any:
                 def call() -> float:
-                    with use_kernels(name):  # type: ignore[arg-type]
+                    with use_loops(name):  # type: ignore[arg-type]
                         return fsimlib.fsim(ref, dist, chromatic=colour)
 
                 return call

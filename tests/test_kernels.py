@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 import fsimlib
 from fsimlib import _kernels
-from fsimlib._kernels import NUMPY, available_kernels, get_kernels, use_kernels
+from fsimlib._kernels import NUMPY, available_loops, get_kernels, use_loops
 
 #: FSIMLIB_EXPECT_KERNELS=numpy declares an installation built without a C
 #: compiler; everywhere else (CI included) the compiled loops must be there.
@@ -33,7 +33,7 @@ def compiled() -> _kernels.Kernels:
 
 def test_the_expected_loops_are_in_force() -> None:
     assert get_kernels().name == EXPECTED
-    assert available_kernels()[0] == EXPECTED
+    assert available_loops()[0] == EXPECTED
 
 
 def random_responses(
@@ -123,9 +123,9 @@ def test_zero_responses_give_zero_energy() -> None:
 def test_phase_congruency_agrees_between_the_loops(real: type[np.floating]) -> None:
     image = np.random.default_rng(11).random((70, 300)) * 255
     precision = "float64" if real is np.float64 else "float32"
-    with use_kernels("numpy"):
+    with use_loops("numpy"):
         want = fsimlib.phase_congruency(image, precision=precision)
-    with use_kernels("compiled"):
+    with use_loops("compiled"):
         have = fsimlib.phase_congruency(image, precision=precision)
     np.testing.assert_allclose(have, want, rtol=0, atol=TOLERANCE[real] * 10)
 
@@ -178,7 +178,7 @@ def test_read_only_output_is_refused() -> None:
 
 
 def test_unknown_or_missing_loops_are_refused() -> None:
-    with pytest.raises(ValueError, match="not available"), use_kernels("fortran"):  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="not available"), use_loops("fortran"):  # type: ignore[arg-type]
         pass
 
 
@@ -310,7 +310,7 @@ def test_pooled_sums_of_identical_maps_give_exactly_one() -> None:
     assert plain == pc.size
 
 
-@pytest.mark.parametrize("kernels", available_kernels())
+@pytest.mark.parametrize("kernels", available_loops())
 @pytest.mark.parametrize("shape", [(64, 80), (300, 257, 3)], ids=str)
 def test_fsim_compare_and_reference_agree_to_the_bit(
     kernels: str, shape: tuple[int, ...]
@@ -318,7 +318,7 @@ def test_fsim_compare_and_reference_agree_to_the_bit(
     rng = np.random.default_rng(len(shape))
     first = rng.integers(0, 256, shape, dtype=np.uint8)
     second = np.clip(first + rng.normal(0, 9, shape), 0, 255).astype(np.uint8)
-    with use_kernels(kernels):  # type: ignore[arg-type]
+    with use_loops(kernels):  # type: ignore[arg-type]
         result = fsimlib.compare(first, second)
         reference = fsimlib.Reference(first)
         for chromatic, expected in ((False, result.fsim), (True, result.fsimc)):

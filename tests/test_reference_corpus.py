@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from skimage.io import imread
 
 import fsimlib
-from fsimlib._kernels import available_kernels, use_kernels
+from fsimlib._kernels import available_loops, use_loops
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -122,12 +122,12 @@ def test_images_match_their_metadata(case: Case) -> None:
         assert image.shape == expected, f"{case.case_id}: {path.name} {image.shape}"
 
 
-@pytest.mark.parametrize("kernels", available_kernels())
+@pytest.mark.parametrize("kernels", available_loops())
 @pytest.mark.parametrize("case", SCORED, ids=[case.case_id for case in SCORED])
 def test_fsim_and_fsimc_match_reference(case: Case, kernels: str) -> None:
     """Both loop implementations (compiled and numpy) hold the bound."""
     reference, distorted = load_pair(case)
-    with use_kernels(kernels):  # type: ignore[arg-type]
+    with use_loops(kernels):  # type: ignore[arg-type]
         score = fsimlib.fsim(reference, distorted)
         score_c = fsimlib.fsim(reference, distorted, chromatic=True)
     check_score(score, case.fsim, "fsim", case)

@@ -20,6 +20,7 @@ from ._examples import ExamplePair, example_pairs
 from ._fft import available_fft_engines, use_fft_engine
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
+from ._kernels import available_loops, use_loops
 from ._metric import FSIMResult, compare, fsim
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
@@ -56,6 +57,7 @@ __all__ = [
     "__version__",
     "automatic_factor",
     "available_fft_engines",
+    "available_loops",
     "box_downsample",
     "cache_info",
     "clear_caches",
@@ -74,4 +76,5 @@ __all__ = [
     "rgb_to_yiq",
     "score_pairs",
     "use_fft_engine",
+    "use_loops",
 ]

@@ -13,7 +13,7 @@ Two implementations of the same loops:
 
 Both give the same numbers to a few units in the last place (the tests
 compare them).  The compiled loops are used when they are built; the numpy
-ones otherwise, or inside :func:`use_kernels`, which tests and benchmarks
+ones otherwise, or inside :func:`use_loops`, which tests and benchmarks
 use to compare the two.
 """
 
@@ -321,32 +321,77 @@ _SELECTED: contextvars.ContextVar[KernelName | None] = contextvars.ContextVar(
 )
 
 
-def available_kernels() -> tuple[KernelName, ...]:
-    """Names of the loop implementations in this installation, best first."""
+def available_loops() -> tuple[KernelName, ...]:
+    """Names of the inner-loop implementations installed, fastest first.
+
+    fsimlib's inner loops (the per-orientation phase-congruency work, the
+    gradient magnitude, the noise median's bracket and the pooled sums) are
+    compiled from C when fsimlib is installed with a C compiler at hand;
+    the numpy versions are always there.  Both give the same scores to
+    about 1e-15; the compiled ones take about half the time per pair.
+
+    Returns
+    -------
+    tuple of str
+        ``("compiled", "numpy")``, or ``("numpy",)`` where the C extension
+        was not built.
+
+    See Also
+    --------
+    use_loops : choose the implementation for a block of code.
+
+    Examples
+    --------
+    >>> import fsimlib
+    >>> "numpy" in fsimlib.available_loops()
+    True
+    """
     return ("numpy",) if COMPILED is None else ("compiled", "numpy")
 
 
 def get_kernels() -> Kernels:
-    """Return the loops in force: the innermost :func:`use_kernels`, else the best."""
-    name = _SELECTED.get() or available_kernels()[0]
+    """Return the loops in force: the innermost :func:`use_loops`, else the best."""
+    name = _SELECTED.get() or available_loops()[0]
     if name == "compiled" and COMPILED is not None:
         return COMPILED
     return NUMPY
 
 
 @contextlib.contextmanager
-def use_kernels(name: KernelName) -> Iterator[None]:
-    """Use the loops called ``name`` inside a ``with`` block (this context only).
+def use_loops(name: KernelName) -> Iterator[None]:
+    """Use the inner loops called ``name`` inside a ``with`` block.
+
+    The choice is scoped to the current thread (and context), as
+    :func:`use_fft_engine`'s is.  Outside any such block the fastest
+    available implementation is used.
+
+    Parameters
+    ----------
+    name : {"compiled", "numpy"}
+        The implementation (see :func:`available_loops`).
 
     Raises
     ------
     ValueError
-        If ``name`` is unknown, or ``"compiled"`` when they are not built.
+        If ``name`` is unknown, or ``"compiled"`` where the C extension was
+        not built.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> rng = np.random.default_rng(0)
+    >>> a = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    >>> b = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    >>> with fsimlib.use_loops("numpy"):
+    ...     slow = fsimlib.fsim(a, b)
+    >>> abs(slow - fsimlib.fsim(a, b)) < 1e-12
+    True
     """
-    if name not in available_kernels():
+    if name not in available_loops():
         msg = (
-            f"kernels {name!r} are not available; this installation has "
-            f"{available_kernels()}"
+            f"inner loops {name!r} are not available; this installation has "
+            f"{available_loops()}"
         )
         raise ValueError(msg)
     token = _SELECTED.set(name)
