@@ -87,3 +87,26 @@ def test_map_pair_keeps_argument_order_and_waits_for_both() -> None:
     assert sorted(finished) == [1, 2]
     assert map_pair(lambda v: v * 10, 3, 4, parallel=True) == (30, 40)
     assert map_pair(lambda v: v * 10, 3, 4, parallel=False) == (30, 40)
+
+
+def test_nested_calls_with_workers_do_not_deadlock() -> None:
+    # A callable gradient that itself calls fsim with workers runs, on the
+    # executor's thread, a nested pair: that one must run serially.
+    rng = np.random.default_rng(5)
+    inner_a, inner_b = rng.random((2, 24, 24))
+
+    def gradient(image: np.ndarray) -> np.ndarray:
+        fsimlib.fsim(inner_a, inner_b, data_range=1.0, workers=2)
+        return np.abs(image)
+
+    outer = threading.Thread(
+        target=lambda: [
+            fsimlib.fsim(
+                *rng.random((2, 32, 32)), data_range=1.0, gradient=gradient, workers=2
+            )
+            for _ in range(4)
+        ]
+    )
+    outer.start()
+    outer.join(timeout=60)
+    assert not outer.is_alive()

@@ -38,6 +38,17 @@ def _executor() -> ThreadPoolExecutor:
         return _EXECUTOR
 
 
+_IN_EXECUTOR = threading.local()
+
+
+def _in_executor(function: Callable[[T], R], argument: T) -> R:
+    _IN_EXECUTOR.active = True
+    try:
+        return function(argument)
+    finally:
+        _IN_EXECUTOR.active = False
+
+
 def map_pair(
     function: Callable[[T], R], first: T, second: T, *, parallel: bool
 ) -> tuple[R, R]:
@@ -47,9 +58,12 @@ def map_pair(
     If either raises, the other is still waited for, and the first error in
     argument order is raised.
     """
-    if not parallel:
+    if not parallel or getattr(_IN_EXECUTOR, "active", False):
+        # Serially from inside the executor (a callable gradient that calls
+        # fsim with workers, say), so that no task waits on one queued
+        # behind it.
         return function(first), function(second)
-    future = _executor().submit(function, second)
+    future = _executor().submit(_in_executor, function, second)
     try:
         result = function(first)
     except BaseException:
