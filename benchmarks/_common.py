@@ -81,19 +81,28 @@ def time_once(call: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
+#: Untimed pause after every timed call (see :func:`interleaved`).
+SETTLE_SECONDS = 0.05
+
+
 def interleaved(
     contenders: Mapping[str, Callable[[], object]],
     *,
     rounds: int,
     warmup: int = 1,
     limited: Mapping[str, int] | None = None,
+    settle: float = SETTLE_SECONDS,
 ) -> tuple[dict[str, list[float]], dict[str, object]]:
     """Time each contender once per round, alternating them within a round.
 
     ``limited`` caps the rounds of slow contenders (name -> rounds).  The
     order of the contenders is reversed every other round so that none is
-    always first after a slow one.  Returns the times and the last value
-    each returned.
+    always first after a slow one.  After every call the process sleeps
+    ``settle`` seconds, untimed, so that threads a contender leaves
+    spinning (torch's OpenMP pool keeps busy-waiting for a while after each
+    parallel region) are idle again before the next contender starts; with
+    no pause, fsimlib's 2-thread time right after piq's rose from about 14
+    to 22 ms.  Returns the times and the last value each returned.
     """
     limited = dict(limited or {})
     names = list(contenders)
@@ -110,6 +119,7 @@ def interleaved(
                 continue
             elapsed, values[name] = time_once(contenders[name])
             times[name].append(elapsed)
+            time.sleep(settle)
     return times, values
 
 
