@@ -324,3 +324,53 @@ def test_fsim_compare_and_reference_agree_to_the_bit(
         for chromatic, expected in ((False, result.fsim), (True, result.fsimc)):
             assert fsimlib.fsim(first, second, chromatic=chromatic) == expected
             assert reference.fsim(second, chromatic=chromatic) == expected
+
+
+@pytest.mark.parametrize(
+    ("shape", "factor"),
+    [
+        ((512, 512, 3), 2),
+        ((383, 500, 3), 3),
+        ((385, 501), 4),
+        ((7, 5, 3), 8),
+        ((1, 1), 2),
+        ((64, 48, 4), 5),
+        ((300, 200, 3), 1),
+    ],
+)
+def test_box_means_of_uint8_match_numpy_exactly(
+    shape: tuple[int, ...], factor: int
+) -> None:
+    from fsimlib._downsample import box_downsample
+
+    image = np.random.default_rng(sum(shape)).integers(0, 256, shape, dtype=np.uint8)
+    image[0] = 255  # the largest sums
+    with use_loops("numpy"):
+        want = box_downsample(image, factor)
+    have = np.empty(want.shape)
+    compiled().box_mean_u8(image, factor, have)  # type: ignore[misc]
+    np.testing.assert_array_equal(have, want)  # integer sums: exact
+    with use_loops("compiled"):
+        np.testing.assert_array_equal(box_downsample(image, factor), want)
+
+
+@pytest.mark.parametrize(
+    ("image", "factor", "out", "error", "match"),
+    [
+        (np.zeros((4, 4), np.uint16), 2, np.zeros((2, 2)), TypeError, "uint8"),
+        (np.zeros((4, 4), np.uint8), 2, np.zeros((3, 2)), ValueError, "shape"),
+        (np.zeros((4, 4), np.uint8), 0, np.zeros((2, 2)), ValueError, "factor"),
+        (
+            np.zeros((4, 8), np.uint8)[:, ::2],
+            2,
+            np.zeros((2, 2)),
+            ValueError,
+            "C-contiguous",
+        ),
+    ],
+)
+def test_box_means_refuse_bad_buffers(
+    image: np.ndarray, factor: int, out: np.ndarray, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        compiled().box_mean_u8(image, factor, out)  # type: ignore[misc]

@@ -18,6 +18,7 @@
 #include <Python.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Columns processed together: the per-pixel sums then live in six small
@@ -716,6 +717,124 @@ done:
     return result;
 }
 
+/* ---- box_mean_u8(image, factor, out) ------------------------------------ */
+
+/* Means of factor x factor boxes of a uint8 image (rows x cols x channels,
+ * C order), aligned as the reference's conv2(x, ones(F) / F^2, 'same')
+ * followed by x(1:F:end, 1:F:end): output (i, j) covers input rows
+ * i F - lead .. i F - lead + F - 1, lead = F - 1 - F / 2, and likewise for
+ * columns; pixels outside the image count as zero.  Sums are exact
+ * (uint32, factor * factor * 255 < 2**32), then divided by F * F. */
+FSIM_CLONES static void
+box_mean_u8_rows(const unsigned char *image, Py_ssize_t rows, Py_ssize_t cols,
+                 Py_ssize_t channels, Py_ssize_t factor, double *out,
+                 uint32_t *row_sums)
+{
+    Py_ssize_t lead = factor - 1 - factor / 2;
+    Py_ssize_t out_rows = (rows + factor - 1) / factor;
+    Py_ssize_t out_cols = (cols + factor - 1) / factor;
+    Py_ssize_t width = cols * channels;
+    double count = (double)(factor * factor);
+    for (Py_ssize_t i = 0; i < out_rows; ++i) {
+        memset(row_sums, 0, (size_t)width * sizeof(uint32_t));
+        Py_ssize_t first = i * factor - lead;
+        for (Py_ssize_t r = first < 0 ? 0 : first;
+             r < first + factor && r < rows; ++r) {
+            const unsigned char *source = image + r * width;
+            for (Py_ssize_t k = 0; k < width; ++k) row_sums[k] += source[k];
+        }
+        double *target = out + i * out_cols * channels;
+        for (Py_ssize_t j = 0; j < out_cols; ++j) {
+            Py_ssize_t start = j * factor - lead, stop = start + factor;
+            if (start < 0) start = 0;
+            if (stop > cols) stop = cols;
+            for (Py_ssize_t ch = 0; ch < channels; ++ch) {
+                uint32_t sum = 0;
+                for (Py_ssize_t c = start; c < stop; ++c) {
+                    sum += row_sums[c * channels + ch];
+                }
+                target[j * channels + ch] = (double)sum / count;
+            }
+        }
+    }
+}
+
+PyDoc_STRVAR(box_mean_u8_doc,
+"box_mean_u8(image, factor, out, /)\n--\n\n"
+"Means of factor x factor boxes of a uint8 image, aligned as the\n"
+"reference's downsampling (see fsimlib.box_downsample).  image: (rows,\n"
+"cols) or (rows, cols, channels) uint8, C-contiguous; out: float64,\n"
+"C-contiguous, (ceil(rows / F), ceil(cols / F)[, channels]).  factor must\n"
+"satisfy factor**2 * 255 < 2**32.");
+
+static PyObject *
+box_mean_u8(PyObject *Py_UNUSED(module), PyObject *const *args,
+            Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_Format(PyExc_TypeError,
+                     "box_mean_u8 takes 3 arguments, got %zd", nargs);
+        return NULL;
+    }
+    Py_ssize_t factor = PyLong_AsSsize_t(args[1]);
+    if (factor == -1 && PyErr_Occurred()) return NULL;
+    if (factor < 1 || factor > 4000) {
+        PyErr_Format(PyExc_ValueError,
+                     "factor must be between 1 and 4000, got %zd", factor);
+        return NULL;
+    }
+    Py_buffer image, out;
+    if (PyObject_GetBuffer(args[0], &image,
+                           PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "image must be a C-contiguous array");
+        return NULL;
+    }
+    if (get_view(args[2], &out, image.ndim, 1, 1, "out") < 0) {
+        PyBuffer_Release(&image);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    uint32_t *row_sums = NULL;
+    const char *format = image.format ? image.format : "B";
+    if (strcmp(format, "B") != 0 || (image.ndim != 2 && image.ndim != 3)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "image must be a 2-D or 3-D uint8 array");
+        goto done;
+    }
+    if (precision_of(&out, KIND_REAL, "out") != 8) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError, "out must be float64");
+        }
+        goto done;
+    }
+    Py_ssize_t rows = image.shape[0], cols = image.shape[1];
+    Py_ssize_t channels = image.ndim == 3 ? image.shape[2] : 1;
+    if (out.shape[0] != (rows + factor - 1) / factor ||
+        out.shape[1] != (cols + factor - 1) / factor ||
+        (image.ndim == 3 && out.shape[2] != channels)) {
+        PyErr_SetString(PyExc_ValueError,
+                        "out must have shape (ceil(rows / F), ceil(cols / F)"
+                        "[, channels])");
+        goto done;
+    }
+    row_sums = PyMem_RawMalloc((size_t)(cols * channels + 1) * sizeof(uint32_t));
+    if (!row_sums) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    box_mean_u8_rows(image.buf, rows, cols, channels, factor, out.buf,
+                     row_sums);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_RawFree(row_sums);
+    PyBuffer_Release(&image);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 /* ---- module --------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -727,6 +846,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, accumulate_energy_doc},
     {"pooled_sums", (PyCFunction)(void (*)(void))pooled_sums, METH_FASTCALL,
      pooled_sums_doc},
+    {"box_mean_u8", (PyCFunction)(void (*)(void))box_mean_u8, METH_FASTCALL,
+     box_mean_u8_doc},
     {"gradient_magnitude", (PyCFunction)(void (*)(void))gradient_magnitude,
      METH_FASTCALL, gradient_magnitude_doc},
     {"count_and_collect", (PyCFunction)(void (*)(void))count_and_collect,

@@ -47,3 +47,6 @@ def pooled_sums(
     t2: float,
     /,
 ) -> tuple[float, float, float, float, float]: ...
+def box_mean_u8(
+    image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
+) -> None: ...

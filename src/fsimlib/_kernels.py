@@ -6,7 +6,7 @@ Two implementations of the same loops:
   fsimlib is installed with a C compiler at hand.  One pass over an
   orientation's responses, reading FFTW's row-padded output in place; both
   gradient convolutions and the magnitude in one pass; the median's
-  bracket in one pass.
+  bracket in one pass; box means of uint8 images in one pass.
 * ``"numpy"``: the same arithmetic as numpy ufunc calls and
   ``scipy.ndimage.convolve``, always available, with many more passes over
   the data.
@@ -78,6 +78,12 @@ class _PooledSums(Protocol):
     ) -> tuple[float, float, float, float, float]: ...
 
 
+class _BoxMean(Protocol):
+    def __call__(
+        self, image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
+    ) -> None: ...
+
+
 class _GradientMagnitude(Protocol):
     def __call__(
         self,
@@ -134,6 +140,11 @@ class Kernels:
         ``count_and_collect(values, low, high, out)`` returns the number of
         ``values`` below ``low`` and the number in ``[low, high]``, which it
         copies, in order, to the start of ``out``.
+    box_mean_u8 : callable or None
+        ``box_mean_u8(image, factor, out)`` writes the reference-aligned
+        box means of a C-contiguous 2-D or 3-D uint8 image (see
+        :func:`fsimlib.box_downsample`) to ``out``; ``None`` where only the
+        general numpy path exists.
     needs_contiguous : bool
         Whether ``responses`` must be C-contiguous (the numpy loops run
         about twice as slowly on FFTW's row-padded output); the compiled
@@ -147,6 +158,7 @@ class Kernels:
     pooled_sums: _PooledSums
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
+    box_mean_u8: _BoxMean | None
     needs_contiguous: bool
 
 
@@ -293,6 +305,7 @@ NUMPY = Kernels(
     numpy_pooled_sums,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
+    box_mean_u8=None,
     needs_contiguous=True,
 )
 
@@ -310,6 +323,7 @@ def _load_compiled() -> Kernels | None:
         _ckernels.pooled_sums,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
+        box_mean_u8=_ckernels.box_mean_u8,
         needs_contiguous=False,
     )
 
