@@ -131,7 +131,8 @@ def test_targets_report_met_and_not_met_from_results():
                     "threads": t,
                     "piq_speedup": 7.0 if t == 1 else 5.0,
                     "ism_speedup": 150.0 if t == 1 else None,
-                    "over_floor": 1.5,
+                    "over_floor": 1.5 if t == 1 else 2.5,
+                    "over_floor_fastest": 1.4 if t == 1 else 1.9,
                 }
                 for t in (1, 2)
             ]
@@ -146,4 +147,7 @@ def test_targets_report_met_and_not_met_from_results():
         "NOT MET"
     )
     assert verdicts["Reference + 16 / 16 fsim(), worst (512x512 FSIM)"] == "NOT MET"
+    assert verdicts["fsimlib f64 / FFT floor, 512x512 colour, 2t"] == "NOT MET"
+    # The fastest-round ratio is shown but judged by nothing.
+    assert verdicts["  the same, from each one's fastest round"] == "for reading only"
     assert "data set pairs/s, 2 workers / 1 worker" not in verdicts
