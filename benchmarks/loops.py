@@ -1,11 +1,13 @@
-"""The compiled loops against the numpy loops they replace, in one process.
+"""Compiled against numpy loops, and estimated against measured FFTW plans.
 
 fsimlib's inner loops (the per-orientation phase-congruency work, the
 gradient magnitude, the noise median's bracket and the pooled sums) are
 compiled from ``src/fsimlib/_ckernels.c`` when a C compiler is at hand at
 install time; otherwise the numpy versions run.  This times ``fsim`` with
 each, interleaved, on one thread, to show what the compiled loops are
-worth (and what an installation without a compiler gives up).
+worth (and what an installation without a compiler gives up).  It also
+times the default FFT engine (FFTW_ESTIMATE plans) against the opt-in
+``"pyfftw-measure"`` engine, after a warm-up call that makes its plans.
 
 Run on its own: ``python benchmarks/loops.py``.
 """
@@ -21,6 +23,8 @@ import fsimlib
 from fsimlib._kernels import available_loops, use_loops
 
 SHAPES = ((512, 512), (1024, 1024), (383, 500))
+#: 512 x 512 and the data-set shape of KADID-10k (512 wide, 384 high).
+PLANNING_SHAPES = ((512, 512), (384, 512))
 
 
 def run(*, rounds: int = 9) -> list[dict[str, Any]]:
@@ -60,6 +64,59 @@ def run(*, rounds: int = 9) -> list[dict[str, Any]]:
     return out
 
 
+def run_planning(*, rounds: int = 9) -> list[dict[str, Any]]:
+    """FSIMc with estimated and with measured FFTW plans, interleaved."""
+    if "pyfftw-measure" not in fsimlib.available_fft_engines():
+        return []
+    out = []
+    for shape in PLANNING_SHAPES:
+        ref, dist = make_pair(shape, colour=True)
+
+        def with_engine(name: str, ref: Any = ref, dist: Any = dist) -> Any:
+            def call() -> float:
+                with fsimlib.use_fft_engine(name):
+                    return fsimlib.fsim(ref, dist, chromatic=True)
+
+            return call
+
+        times, values = interleaved(
+            {
+                "pyfftw": with_engine("pyfftw"),
+                "pyfftw-measure": with_engine("pyfftw-measure"),
+            },
+            rounds=rounds,
+        )
+        estimate_s = median(times["pyfftw"])
+        measure_s = median(times["pyfftw-measure"])
+        out.append(
+            {
+                "size": shape_label(shape),
+                "estimate_s": estimate_s,
+                "measure_s": measure_s,
+                "speedup": estimate_s / measure_s,
+                "score_difference": abs(values["pyfftw"] - values["pyfftw-measure"]),
+            }
+        )
+    return out
+
+
+def report_planning(rows: list[dict[str, Any]]) -> str:
+    body = [
+        [
+            r["size"],
+            ms(r["estimate_s"]),
+            ms(r["measure_s"]),
+            f"{r['speedup']:.2f}",
+            f"{r['score_difference']:.1e}",
+        ]
+        for r in rows
+    ]
+    header = ["image", "pyfftw ms", "pyfftw-measure ms", "speed-up", "|diff|"]
+    return "FFT planning: estimated against measured plans (FSIMc, 1 thread)\n" + (
+        format_table(body, header)
+    )
+
+
 def report(rows: list[dict[str, Any]]) -> str:
     body = [
         [
@@ -83,6 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     print(report(run(rounds=args.rounds)))
+    print(report_planning(run_planning(rounds=args.rounds)))
 
 
 if __name__ == "__main__":

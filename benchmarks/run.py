@@ -168,6 +168,8 @@ def main() -> None:
     if step("loops"):
         results["loops"] = loops.run(rounds=3 if args.quick else 9)
         reports.append(loops.report(results["loops"]))
+        results["planning"] = loops.run_planning(rounds=3 if args.quick else 9)
+        reports.append(loops.report_planning(results["planning"]))
     if step("reuse"):
         results["reuse"] = reference_reuse.run(rounds=3 if args.quick else 7)
         reports.append(reference_reuse.report(results["reuse"]))
