@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,27 @@ def test_measured_plans_never_touch_the_callers_arrays() -> None:
     with fsimlib.use_fft_engine("pyfftw"):
         estimated = fsimlib.phase_congruency(image)
     np.testing.assert_allclose(measured, estimated, rtol=0, atol=ENGINE_TOL)
+
+
+@needs_pyfftw
+def test_measured_plans_leave_estimated_plans_alone() -> None:
+    # FFTW reuses wisdom from measured planning even when asked for an
+    # estimated plan: without care, using "pyfftw-measure" once would change
+    # the bits of every later default plan of that shape (in a new thread,
+    # say), and scores would depend on history.
+    rng = np.random.default_rng(13)
+    image = rng.random((192, 256)) * 255  # where measured plans differ here
+    with fsimlib.use_fft_engine("pyfftw"):
+        before = fsimlib.phase_congruency(image)
+    with fsimlib.use_fft_engine("pyfftw-measure"):
+        fsimlib.phase_congruency(image)
+    after: list[np.ndarray] = []
+
+    def in_a_new_thread() -> None:  # new thread: new estimated plans
+        with fsimlib.use_fft_engine("pyfftw"):
+            after.append(fsimlib.phase_congruency(image))
+
+    thread = threading.Thread(target=in_a_new_thread)
+    thread.start()
+    thread.join()
+    np.testing.assert_array_equal(after[0], before)

@@ -221,11 +221,16 @@ class PyFFTWEngine(_PlanCachingEngine):
     costs little more than a warm one, no wisdom is kept on disk, and every
     call of every process gives the same bits: estimated plans are chosen
     by rules, not by timing.  The ``"pyfftw-measure"`` engine plans with
-    ``FFTW_MEASURE`` instead: 130 to 370 ms per new shape, then the batched
-    inverse FFTs run 1.3 to 2.1 times faster (4 x 256 x 256: 1.46 -> 1.09
-    ms; 4 x 192 x 256, a 512 x 384 image: 1.53 -> 0.71 ms), but the plan is
-    chosen by timing, so scores may differ between processes in the last
-    bits (about 1e-16).  It is worth it for long data-set runs.
+    ``FFTW_MEASURE`` instead: 130 to 370 ms per new shape and thread, then
+    the batched inverse FFTs run 1.3 to 2.1 times faster (4 x 256 x 256:
+    1.46 -> 1.09 ms; 4 x 192 x 256, a 512 x 384 image: 1.53 -> 0.71 ms),
+    but the plan is
+    chosen by timing, so scores may differ between processes (and threads,
+    which plan apart) in the last bits (about 1e-16).  It is worth it for
+    long data-set runs.  What measuring teaches FFTW (its wisdom) is put
+    back as it was after each plan, so the default engine's plans never
+    change; wisdom that other code in the process makes with
+    ``FFTW_MEASURE`` would, since FFTW also uses it for estimated plans.
 
     Shapes with a prime factor above 7 (383 x 500, 255 x 255, 301 x 457, ...)
     go to pocketfft instead: there FFTW's estimated plans ran 1.2 to 1.7
@@ -239,7 +244,7 @@ class PyFFTWEngine(_PlanCachingEngine):
     def __init__(self, pyfftw: Any, *, measure: bool = False) -> None:  # noqa: ANN401
         super().__init__()
         self._pyfftw = pyfftw
-        self._flags = ("FFTW_MEASURE",) if measure else ("FFTW_ESTIMATE",)
+        self._measure = measure
         if measure:
             self.name = "pyfftw-measure"
 
@@ -253,15 +258,23 @@ class PyFFTWEngine(_PlanCachingEngine):
         if not all(is_smooth(n) for n in shape[-2:]):
             return _ScipyTransform(shape, dtype, direction, threads)
         with self._planner_lock:
+            # FFTW keeps what measured planning learns as process-wide wisdom
+            # and uses it even for estimated plans: put the wisdom back as it
+            # was, so that measuring never changes the bits of a later
+            # default plan (nor the wisdom the caller's own code keeps).
+            wisdom = self._pyfftw.export_wisdom() if self._measure else None
             buffer = self._padded_scratch(shape, dtype)
             fftw = self._pyfftw.FFTW(
                 buffer,
                 buffer,
                 axes=(-2, -1),
                 direction="FFTW_FORWARD" if direction == "forward" else "FFTW_BACKWARD",
-                flags=self._flags,
+                flags=("FFTW_MEASURE",) if self._measure else ("FFTW_ESTIMATE",),
                 threads=threads,
             )
+            if wisdom is not None:
+                self._pyfftw.forget_wisdom()
+                self._pyfftw.import_wisdom(wisdom)
         return _PyFFTWTransform(fftw)
 
     def _padded_scratch(
@@ -368,9 +381,9 @@ def use_fft_engine(name: str) -> Iterator[None]:
     name : {"pyfftw", "pyfftw-measure", "scipy"}
         The engine: FFTW with estimated plans (the default: plans in a
         millisecond, the same bits in every process), FFTW with measured
-        plans (each new shape costs 130 to 370 ms of planning, after which
-        the FFTs run 1.3 to 2 times faster; the bits may differ between
-        processes by about 1e-16), or ``scipy.fft``.
+        plans (each new shape costs each thread 130 to 370 ms of planning,
+        after which the FFTs run 1.3 to 2 times faster; the bits may differ
+        between processes and threads by about 1e-16), or ``scipy.fft``.
 
     Raises
     ------
