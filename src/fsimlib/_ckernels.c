@@ -219,6 +219,26 @@ same_plane(const Py_buffer *a, const Py_buffer *b, const char *name)
     return 1;
 }
 
+/* ---- arguments ------------------------------------------------------ */
+
+/* 1 if the call has `expected` arguments, else 0 with a TypeError set. */
+static int
+expect_args(const char *function, Py_ssize_t nargs, Py_ssize_t expected)
+{
+    if (nargs == expected) return 1;
+    PyErr_Format(PyExc_TypeError, "%s takes %zd arguments, got %zd", function,
+                 expected, nargs);
+    return 0;
+}
+
+/* 1 with *out set from a Python real number, else 0 with an error set. */
+static int
+as_double(PyObject *obj, double *out)
+{
+    *out = PyFloat_AsDouble(obj);
+    return !(*out == -1.0 && PyErr_Occurred());
+}
+
 /* ---- filter_product(spectrum, filters, out) ------------------------- */
 
 /* Row and scale strides of a complex view in elements, after checking that
@@ -254,11 +274,7 @@ static PyObject *
 filter_product(PyObject *Py_UNUSED(module), PyObject *const *args,
                Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "filter_product takes 3 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args("filter_product", nargs, 3)) return NULL;
     Py_buffer spectrum, filters, out;
     if (get_view(args[0], &spectrum, 2, 0, 0, "spectrum") < 0) return NULL;
     if (get_view(args[1], &filters, 3, 0, 1, "filters") < 0) {
@@ -330,13 +346,9 @@ static PyObject *
 accumulate_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
                   Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "accumulate_energy takes 3 arguments, got %zd", nargs);
-        return NULL;
-    }
-    double threshold = PyFloat_AsDouble(args[1]);
-    if (threshold == -1.0 && PyErr_Occurred()) return NULL;
+    if (!expect_args("accumulate_energy", nargs, 3)) return NULL;
+    double threshold;
+    if (!as_double(args[1], &threshold)) return NULL;
     Py_buffer energy, total;
     if (get_view(args[0], &energy, 2, 0, 1, "energy") < 0) return NULL;
     if (get_view(args[2], &total, 2, 1, 1, "total") < 0) {
@@ -385,13 +397,9 @@ static PyObject *
 oriented_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
                 Py_ssize_t nargs)
 {
-    if (nargs != 5) {
-        PyErr_Format(PyExc_TypeError,
-                     "oriented_energy takes 5 arguments, got %zd", nargs);
-        return NULL;
-    }
-    double epsilon = PyFloat_AsDouble(args[1]);
-    if (epsilon == -1.0 && PyErr_Occurred()) return NULL;
+    if (!expect_args("oriented_energy", nargs, 5)) return NULL;
+    double epsilon;
+    if (!as_double(args[1], &epsilon)) return NULL;
     Py_buffer responses, outputs[3];
     static const char *const names[3] = {"energy", "amplitude", "magnitude"};
     if (get_view(args[0], &responses, 3, 0, 0, "responses") < 0) return NULL;
@@ -459,11 +467,7 @@ static PyObject *
 gradient_magnitude(PyObject *Py_UNUSED(module), PyObject *const *args,
                    Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "gradient_magnitude takes 4 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args("gradient_magnitude", nargs, 4)) return NULL;
     static const char *const names[4] = {"image", "kernel_x", "kernel_y",
                                          "out"};
     Py_buffer views[4];
@@ -564,15 +568,11 @@ static PyObject *
 count_and_collect(PyObject *Py_UNUSED(module), PyObject *const *args,
                   Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_Format(PyExc_TypeError,
-                     "count_and_collect takes 4 arguments, got %zd", nargs);
-        return NULL;
-    }
-    double low = PyFloat_AsDouble(args[1]);
-    if (low == -1.0 && PyErr_Occurred()) return NULL;
-    double high = PyFloat_AsDouble(args[2]);
-    if (high == -1.0 && PyErr_Occurred()) return NULL;
+    if (!expect_args("count_and_collect", nargs, 4)) return NULL;
+    double low;
+    if (!as_double(args[1], &low)) return NULL;
+    double high;
+    if (!as_double(args[2], &high)) return NULL;
     Py_buffer values, out;
     if (PyObject_GetBuffer(args[0], &values,
                            PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
@@ -666,15 +666,11 @@ static PyObject *
 pooled_sums(PyObject *Py_UNUSED(module), PyObject *const *args,
             Py_ssize_t nargs)
 {
-    if (nargs != 7) {
-        PyErr_Format(PyExc_TypeError,
-                     "pooled_sums takes 7 arguments, got %zd", nargs);
-        return NULL;
-    }
-    double t1 = PyFloat_AsDouble(args[5]);
-    if (t1 == -1.0 && PyErr_Occurred()) return NULL;
-    double t2 = PyFloat_AsDouble(args[6]);
-    if (t2 == -1.0 && PyErr_Occurred()) return NULL;
+    if (!expect_args("pooled_sums", nargs, 7)) return NULL;
+    double t1;
+    if (!as_double(args[5], &t1)) return NULL;
+    double t2;
+    if (!as_double(args[6], &t2)) return NULL;
     static const char *const names[5] = {"pc1", "pc2", "g1", "g2", "chroma"};
     int count = args[4] == Py_None ? 4 : 5;
     Py_buffer views[5];
@@ -771,11 +767,7 @@ static PyObject *
 box_mean_u8(PyObject *Py_UNUSED(module), PyObject *const *args,
             Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_Format(PyExc_TypeError,
-                     "box_mean_u8 takes 3 arguments, got %zd", nargs);
-        return NULL;
-    }
+    if (!expect_args("box_mean_u8", nargs, 3)) return NULL;
     Py_ssize_t factor = PyLong_AsSsize_t(args[1]);
     if (factor == -1 && PyErr_Occurred()) return NULL;
     if (factor < 1 || factor > 4000) {
