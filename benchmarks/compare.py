@@ -5,7 +5,8 @@ greyscale FSIM and colour FSIMc, the contenders at one thread count are
 timed in one process, interleaved call by call, for several rounds; the
 median is reported.  Contenders:
 
-* fsimlib, float64 and float32, 1 and 2 FFT threads (``workers=``);
+* fsimlib, float64 and float32, with ``workers=1`` and ``workers=2`` (two
+  images on two threads);
 * piq's ``fsim`` on the CPU (torch float32 tensors, its default dtype),
   with ``torch.set_num_threads`` matching the thread count;
 * image-similarity-measures' ``fsim`` (phasepack's ``phasecong``, OpenCV's
