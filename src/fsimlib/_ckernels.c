@@ -205,6 +205,22 @@ get_view(PyObject *obj, Py_buffer *view, int ndim, int writable,
     return 0;
 }
 
+/* get_view for a 2-D, C-contiguous float64 array; on failure nothing is
+ * held and an exception is set. */
+static int
+get_float64_view(PyObject *obj, Py_buffer *view, int writable,
+                 const char *name)
+{
+    if (get_view(obj, view, 2, writable, 1, name) < 0) return -1;
+    int precision = precision_of(view, KIND_REAL, name);
+    if (precision == 8) return 0;
+    if (precision) {
+        PyErr_Format(PyExc_TypeError, "%s must be float64", name);
+    }
+    PyBuffer_Release(view);
+    return -1;
+}
+
 static int
 same_plane(const Py_buffer *a, const Py_buffer *b, const char *name)
 {
@@ -351,19 +367,13 @@ accumulate_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
     if (!as_double(args[1], &threshold)) return NULL;
     Py_buffer energy, total;
     if (get_view(args[0], &energy, 2, 0, 1, "energy") < 0) return NULL;
-    if (get_view(args[2], &total, 2, 1, 1, "total") < 0) {
+    if (get_float64_view(args[2], &total, 1, "total") < 0) {
         PyBuffer_Release(&energy);
         return NULL;
     }
     PyObject *result = NULL;
     int precision = precision_of(&energy, KIND_REAL, "energy");
     if (!precision) goto done;
-    int total_precision = precision_of(&total, KIND_REAL, "total");
-    if (!total_precision) goto done;
-    if (total_precision != 8) {
-        PyErr_SetString(PyExc_TypeError, "total must be float64");
-        goto done;
-    }
     if (!same_plane(&energy, &total, "total")) goto done;
     Py_ssize_t n = energy.shape[0] * energy.shape[1];
     Py_BEGIN_ALLOW_THREADS
@@ -475,16 +485,8 @@ gradient_magnitude(PyObject *Py_UNUSED(module), PyObject *const *args,
     PyObject *result = NULL;
     double *padded = NULL, *gx = NULL, *gy = NULL;
     for (; held < 4; ++held) {
-        if (get_view(args[held], &views[held], 2, held == 3, 1,
-                     names[held]) < 0) {
-            goto done;
-        }
-        if (precision_of(&views[held], KIND_REAL, names[held]) != 8) {
-            if (!PyErr_Occurred()) {
-                PyErr_Format(PyExc_TypeError, "%s must be float64",
-                             names[held]);
-            }
-            ++held;
+        if (get_float64_view(args[held], &views[held], held == 3,
+                             names[held]) < 0) {
             goto done;
         }
     }
@@ -677,15 +679,7 @@ pooled_sums(PyObject *Py_UNUSED(module), PyObject *const *args,
     int held = 0;
     PyObject *result = NULL;
     for (; held < count; ++held) {
-        if (get_view(args[held], &views[held], 2, 0, 1, names[held]) < 0) {
-            goto done;
-        }
-        if (precision_of(&views[held], KIND_REAL, names[held]) != 8) {
-            if (!PyErr_Occurred()) {
-                PyErr_Format(PyExc_TypeError, "%s must be float64",
-                             names[held]);
-            }
-            ++held;
+        if (get_float64_view(args[held], &views[held], 0, names[held]) < 0) {
             goto done;
         }
         if (held && !same_plane(&views[0], &views[held], names[held])) {
