@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,78 +32,22 @@ from scipy import ndimage
 KernelName = Literal["compiled", "numpy"]
 
 
-class _FilterProduct(Protocol):
-    def __call__(
-        self,
-        spectrum: NDArray[np.complexfloating],
-        filters: NDArray[np.floating],
-        out: NDArray[np.complexfloating],
-        /,
-    ) -> None: ...
+_Complex = NDArray[np.complexfloating]
+_Real = NDArray[np.floating]
+_F64 = NDArray[np.float64]
 
-
-class _OrientedEnergy(Protocol):
-    def __call__(
-        self,
-        responses: NDArray[np.complexfloating],
-        epsilon: float,
-        energy: NDArray[np.floating],
-        amplitude: NDArray[np.floating],
-        magnitude: NDArray[np.floating],
-        /,
-    ) -> None: ...
-
-
-class _AccumulateEnergy(Protocol):
-    def __call__(
-        self,
-        energy: NDArray[np.floating],
-        threshold: float,
-        total: NDArray[np.float64],
-        /,
-    ) -> None: ...
-
-
-class _PooledSums(Protocol):
-    def __call__(  # noqa: PLR0917 (mirrors the C function's positional call)
-        self,
-        pc1: NDArray[np.float64],
-        pc2: NDArray[np.float64],
-        g1: NDArray[np.float64],
-        g2: NDArray[np.float64],
-        chroma: NDArray[np.float64] | None,
-        t1: float,
-        t2: float,
-        /,
-    ) -> tuple[float, float, float, float, float]: ...
-
-
-class _BoxMean(Protocol):
-    def __call__(
-        self, image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
-    ) -> None: ...
-
-
-class _GradientMagnitude(Protocol):
-    def __call__(
-        self,
-        image: NDArray[np.float64],
-        kernel_x: NDArray[np.float64],
-        kernel_y: NDArray[np.float64],
-        out: NDArray[np.float64],
-        /,
-    ) -> None: ...
-
-
-class _CountAndCollect(Protocol):
-    def __call__(
-        self,
-        values: NDArray[np.floating],
-        low: float,
-        high: float,
-        out: NDArray[np.floating],
-        /,
-    ) -> tuple[int, int]: ...
+# The loops' signatures (all arguments positional, as the C functions take
+# them); what each does is in Kernels' docstring.
+_FilterProduct = Callable[[_Complex, _Real, _Complex], None]
+_OrientedEnergy = Callable[[_Complex, float, _Real, _Real, _Real], None]
+_AccumulateEnergy = Callable[[_Real, float, _F64], None]
+_PooledSums = Callable[
+    [_F64, _F64, _F64, _F64, _F64 | None, float, float],
+    tuple[float, float, float, float, float],
+]
+_BoxMean = Callable[[NDArray[np.uint8], int, _F64], None]
+_GradientMagnitude = Callable[[_F64, _F64, _F64, _F64], None]
+_CountAndCollect = Callable[[_Real, float, float, _Real], tuple[int, int]]
 
 
 @dataclass(frozen=True)
