@@ -264,25 +264,40 @@ def test_filter_product_reads_and_writes_padded_rows(real: type[np.floating]) ->
 
 
 @pytest.mark.parametrize("real", [np.float64, np.float32])
-@pytest.mark.parametrize("threshold", [-1.0, 0.0, 0.3, 5.0])
-def test_accumulate_energy_matches_numpy(
-    real: type[np.floating], threshold: float
+@pytest.mark.parametrize("n_orientations", [1, 4, 6])
+@pytest.mark.parametrize("shape", [(17, 40), (3, 300)])
+def test_combine_energy_matches_numpy(
+    real: type[np.floating], n_orientations: int, shape: tuple[int, int]
 ) -> None:
     rng = np.random.default_rng(9)
-    energy = rng.standard_normal((17, 40)).astype(real)
-    start = rng.random((17, 40))
-    want, have = start.copy(), start.copy()
-    NUMPY.accumulate_energy(energy, threshold, want)
-    compiled().accumulate_energy(energy, threshold, have)
+    energies = rng.standard_normal((n_orientations, *shape)).astype(real)
+    thresholds = list(rng.uniform(-1.0, 1.0, n_orientations))
+    amplitude = rng.random(shape).astype(real) + 1
+    amplitude[0, :5] = 0  # no response at all: the bare sum is kept
+    want, have = np.full(shape, np.nan), np.full(shape, np.nan)
+    NUMPY.combine_energy(energies, thresholds, amplitude, want)
+    compiled().combine_energy(energies, thresholds, amplitude, have)
     np.testing.assert_array_equal(have, want)
-    assert (have >= start).all()
+    above = np.maximum(energies - np.asarray(thresholds, real)[:, None, None], 0)
+    summed = above.astype(np.float64).sum(axis=0)
+    np.testing.assert_allclose(have[1:], summed[1:] / amplitude[1:], rtol=1e-6)
+    np.testing.assert_allclose(have[0, :5], summed[0, :5], rtol=1e-6)
 
 
-def test_accumulate_energy_needs_a_float64_total() -> None:
-    with pytest.raises(TypeError, match="total must be float64"):
-        compiled().accumulate_energy(
-            np.zeros((4, 4)), 0.0, np.zeros((4, 4), np.float32)
+def test_combine_energy_checks_its_arguments() -> None:
+    energies, amplitude = np.zeros((2, 4, 4)), np.ones((4, 4))
+    with pytest.raises(TypeError, match="out must be float64"):
+        compiled().combine_energy(
+            energies, [0.0, 0.0], amplitude, np.zeros((4, 4), np.float32)
         )
+    with pytest.raises(ValueError, match="thresholds has 1 values"):
+        compiled().combine_energy(energies, [0.0], amplitude, np.zeros((4, 4)))
+    with pytest.raises(TypeError, match="amplitude must have the precision"):
+        compiled().combine_energy(
+            energies, [0.0, 0.0], amplitude.astype(np.float32), np.zeros((4, 4))
+        )
+    with pytest.raises(ValueError, match="out has planes of 4 x 5"):
+        compiled().combine_energy(energies, [0.0, 0.0], amplitude, np.zeros((4, 5)))
 
 
 @pytest.mark.parametrize("with_chroma", [False, True])

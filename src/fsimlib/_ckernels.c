@@ -56,12 +56,31 @@
         }                                                                    \
     }                                                                        \
                                                                              \
-    FSIM_CLONES static void accumulate_energy_##SUFFIX(                      \
-        const REAL *energy, Py_ssize_t n, REAL threshold, double *total)     \
+    FSIM_CLONES static void combine_energy_##SUFFIX(                         \
+        const REAL *energies, Py_ssize_t n_orientations, Py_ssize_t n,       \
+        const REAL *thresholds, const REAL *amplitude, double *out)          \
     {                                                                        \
-        for (Py_ssize_t j = 0; j < n; ++j) {                                 \
-            REAL e = energy[j] - threshold;                                  \
-            total[j] += e > 0 ? e : (REAL)0;                                 \
+        /* The clipping is done in REAL and the sum in double in separate   \
+         * loops: mixing the two types in one loop kept GCC from vectorising \
+         * the float32 one, which then branched on every sign. */            \
+        double total[BLOCK];                                                 \
+        REAL clipped[BLOCK];                                                 \
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += BLOCK) {                       \
+            Py_ssize_t m = n - j0 < BLOCK ? n - j0 : BLOCK;                  \
+            for (Py_ssize_t j = 0; j < m; ++j) total[j] = 0.0;               \
+            for (Py_ssize_t o = 0; o < n_orientations; ++o) {                \
+                const REAL *energy = energies + o * n + j0;                  \
+                REAL threshold = thresholds[o];                              \
+                for (Py_ssize_t j = 0; j < m; ++j) {                         \
+                    REAL e = energy[j] - threshold;                          \
+                    clipped[j] = e > 0 ? e : (REAL)0;                        \
+                }                                                            \
+                for (Py_ssize_t j = 0; j < m; ++j) total[j] += clipped[j];   \
+            }                                                                \
+            for (Py_ssize_t j = 0; j < m; ++j) {                             \
+                double a = amplitude[j0 + j];                                \
+                out[j0 + j] = a > 0 ? total[j] / a : total[j];               \
+            }                                                                \
         }                                                                    \
     }                                                                        \
                                                                              \
@@ -351,43 +370,87 @@ done:
     return result;
 }
 
-/* ---- accumulate_energy(energy, threshold, total) -------------------- */
+/* ---- combine_energy(energies, thresholds, amplitude, out) ------------- */
 
-PyDoc_STRVAR(accumulate_energy_doc,
-"accumulate_energy(energy, threshold, total, /)\n--\n\n"
-"total += max(energy - threshold, 0).  energy: float64 or float32;\n"
-"total: float64 of the same shape, writable; both C-contiguous.");
+PyDoc_STRVAR(combine_energy_doc,
+"combine_energy(energies, thresholds, amplitude, out, /)\n--\n\n"
+"Phase congruency from every orientation's energy, in one pass:\n"
+"out = sum_o max(energies[o] - thresholds[o], 0) / amplitude where\n"
+"amplitude > 0 (the bare sum elsewhere), summed in float64 in orientation\n"
+"order.  energies: (n_orientations, rows, cols) float64 or float32;\n"
+"thresholds: a sequence of n_orientations reals; amplitude: (rows, cols)\n"
+"of the energies' precision; out: (rows, cols) float64, writable; all\n"
+"C-contiguous.");
 
 static PyObject *
-accumulate_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
-                  Py_ssize_t nargs)
+combine_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
+               Py_ssize_t nargs)
 {
-    if (!expect_args("accumulate_energy", nargs, 3)) return NULL;
-    double threshold;
-    if (!as_double(args[1], &threshold)) return NULL;
-    Py_buffer energy, total;
-    if (get_view(args[0], &energy, 2, 0, 1, "energy") < 0) return NULL;
-    if (get_float64_view(args[2], &total, 1, "total") < 0) {
-        PyBuffer_Release(&energy);
-        return NULL;
-    }
+    if (!expect_args("combine_energy", nargs, 4)) return NULL;
+    PyObject *thresholds = PySequence_Fast(args[1], "thresholds must be a sequence");
+    if (!thresholds) return NULL;
+    Py_buffer energies, amplitude, out;
+    int held = 0;
     PyObject *result = NULL;
-    int precision = precision_of(&energy, KIND_REAL, "energy");
+    double *values = NULL;
+    if (get_view(args[0], &energies, 3, 0, 1, "energies") < 0) goto done;
+    held = 1;
+    if (get_view(args[2], &amplitude, 2, 0, 1, "amplitude") < 0) goto done;
+    held = 2;
+    if (get_float64_view(args[3], &out, 1, "out") < 0) goto done;
+    held = 3;
+    int precision = precision_of(&energies, KIND_REAL, "energies");
     if (!precision) goto done;
-    if (!same_plane(&energy, &total, "total")) goto done;
-    Py_ssize_t n = energy.shape[0] * energy.shape[1];
+    if (precision_of(&amplitude, KIND_REAL, "amplitude") != precision) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetString(PyExc_TypeError,
+                            "amplitude must have the precision of energies");
+        }
+        goto done;
+    }
+    if (!same_plane(&energies, &amplitude, "amplitude") ||
+        !same_plane(&energies, &out, "out")) {
+        goto done;
+    }
+    Py_ssize_t n_orientations = energies.shape[0];
+    if (PySequence_Fast_GET_SIZE(thresholds) != n_orientations) {
+        PyErr_Format(PyExc_ValueError,
+                     "thresholds has %zd values, energies has %zd orientations",
+                     PySequence_Fast_GET_SIZE(thresholds), n_orientations);
+        goto done;
+    }
+    /* Room for the thresholds in double and in float. */
+    values = PyMem_Malloc((size_t)(n_orientations ? n_orientations : 1) *
+                          (sizeof(double) + sizeof(float)));
+    if (!values) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    float *values_f32 = (float *)(values + n_orientations);
+    for (Py_ssize_t o = 0; o < n_orientations; ++o) {
+        if (!as_double(PySequence_Fast_GET_ITEM(thresholds, o), &values[o])) {
+            goto done;
+        }
+        values_f32[o] = (float)values[o];
+    }
+    Py_ssize_t n = energies.shape[1] * energies.shape[2];
     Py_BEGIN_ALLOW_THREADS
     if (precision == 8) {
-        accumulate_energy_f64(energy.buf, n, threshold, total.buf);
+        combine_energy_f64(energies.buf, n_orientations, n, values,
+                           amplitude.buf, out.buf);
     }
     else {
-        accumulate_energy_f32(energy.buf, n, (float)threshold, total.buf);
+        combine_energy_f32(energies.buf, n_orientations, n, values_f32,
+                           amplitude.buf, out.buf);
     }
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&energy);
-    PyBuffer_Release(&total);
+    PyMem_Free(values);
+    if (held >= 3) PyBuffer_Release(&out);
+    if (held >= 2) PyBuffer_Release(&amplitude);
+    if (held >= 1) PyBuffer_Release(&energies);
+    Py_DECREF(thresholds);
     return result;
 }
 
@@ -828,8 +891,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, filter_product_doc},
     {"oriented_energy", (PyCFunction)(void (*)(void))oriented_energy,
      METH_FASTCALL, oriented_energy_doc},
-    {"accumulate_energy", (PyCFunction)(void (*)(void))accumulate_energy,
-     METH_FASTCALL, accumulate_energy_doc},
+    {"combine_energy", (PyCFunction)(void (*)(void))combine_energy,
+     METH_FASTCALL, combine_energy_doc},
     {"pooled_sums", (PyCFunction)(void (*)(void))pooled_sums, METH_FASTCALL,
      pooled_sums_doc},
     {"box_mean_u8", (PyCFunction)(void (*)(void))box_mean_u8, METH_FASTCALL,

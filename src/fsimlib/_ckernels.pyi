@@ -1,5 +1,7 @@
 """Compiled loops of fsimlib's phase congruency (``_ckernels.c``)."""
 
+from collections.abc import Sequence
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -31,10 +33,11 @@ def count_and_collect(
     out: NDArray[np.floating],
     /,
 ) -> tuple[int, int]: ...
-def accumulate_energy(
-    energy: NDArray[np.floating],
-    threshold: float,
-    total: NDArray[np.float64],
+def combine_energy(
+    energies: NDArray[np.floating],
+    thresholds: Sequence[float],
+    amplitude: NDArray[np.floating],
+    out: NDArray[np.float64],
     /,
 ) -> None: ...
 def pooled_sums(

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,7 +40,7 @@ _F64 = NDArray[np.float64]
 # them); what each does is in Kernels' docstring.
 _FilterProduct = Callable[[_Complex, _Real, _Complex], None]
 _OrientedEnergy = Callable[[_Complex, float, _Real, _Real, _Real], None]
-_AccumulateEnergy = Callable[[_Real, float, _F64], None]
+_CombineEnergy = Callable[[_Real, Sequence[float], _Real, _F64], None]
 _PooledSums = Callable[
     [_F64, _F64, _F64, _F64, _F64 | None, float, float],
     tuple[float, float, float, float, float],
@@ -67,9 +67,11 @@ class Kernels:
         writes one orientation's phase-deviation energy to ``energy``, adds
         its summed amplitude to ``amplitude`` and writes ``|responses[0]|``
         to ``magnitude`` (see :func:`numpy_oriented_energy`).
-    accumulate_energy : callable
-        ``accumulate_energy(energy, threshold, total)`` adds
-        ``max(energy - threshold, 0)`` to the float64 ``total``.
+    combine_energy : callable
+        ``combine_energy(energies, thresholds, amplitude, out)`` writes the
+        phase congruency ``sum_o max(energies[o] - thresholds[o], 0) /
+        amplitude`` to the float64 ``out`` (see
+        :func:`numpy_combine_energy`).
     pooled_sums : callable
         ``pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2)`` returns
         ``(sum w, sum S_L w, sum S_L, sum S_L C w, sum S_L C)`` with
@@ -98,7 +100,7 @@ class Kernels:
     name: KernelName
     filter_product: _FilterProduct
     oriented_energy: _OrientedEnergy
-    accumulate_energy: _AccumulateEnergy
+    combine_energy: _CombineEnergy
     pooled_sums: _PooledSums
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
@@ -166,16 +168,27 @@ def numpy_oriented_energy(
         amplitude += np.abs(response, out=magnitude if scale == 0 else plane)
 
 
-def numpy_accumulate_energy(
-    energy: NDArray[np.floating],
-    threshold: float,
-    total: NDArray[np.float64],
+def numpy_combine_energy(
+    energies: NDArray[np.floating],
+    thresholds: Sequence[float],
+    amplitude: NDArray[np.floating],
+    out: NDArray[np.float64],
     /,
 ) -> None:
-    """Add ``max(energy - threshold, 0)`` to ``total``."""
-    above = energy - threshold
-    np.maximum(above, 0, out=above)
-    total += above
+    """Phase congruency from every orientation's energy and noise threshold.
+
+    Writes ``sum_o max(energies[o] - thresholds[o], 0)``, summed in float64
+    in orientation order, divided by ``amplitude`` where it is positive.
+    Where the amplitude is 0 every response is 0, so the energy is
+    ``max(-T, 0) = 0`` already and is left as it is.
+    """
+    out[...] = 0.0
+    for energy, threshold in zip(energies, thresholds, strict=True):
+        # The threshold in the energy's precision, as the compiled loop has it.
+        above = energy - energy.dtype.type(threshold)
+        np.maximum(above, 0, out=above)
+        out += above
+    np.divide(out, amplitude, out=out, where=amplitude > 0)
 
 
 def similarity_map(
@@ -245,7 +258,7 @@ NUMPY = Kernels(
     "numpy",
     numpy_filter_product,
     numpy_oriented_energy,
-    numpy_accumulate_energy,
+    numpy_combine_energy,
     numpy_pooled_sums,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
@@ -263,7 +276,7 @@ def _load_compiled() -> Kernels | None:
         "compiled",
         _ckernels.filter_product,
         _ckernels.oriented_energy,
-        _ckernels.accumulate_energy,
+        _ckernels.combine_energy,
         _ckernels.pooled_sums,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,

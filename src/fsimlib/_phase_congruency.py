@@ -129,22 +129,19 @@ def phase_congruency_map(
     # Valid until this thread's next forward FFT of this shape.
     spectrum = forward.execute(contiguous=kernels.needs_contiguous)
     inverse = engine.plan((params.n_scales, *shape), complex_dtype, "backward", threads)
-    energy = np.empty(shape, real_dtype)
+    energies = np.empty((params.n_orientations, *shape), real_dtype)
     magnitude = np.empty(shape, real_dtype)
-    amplitude_all = np.zeros(shape, real_dtype)
-    energy_all = np.zeros(shape)
-    for o in range(params.n_orientations):
+    amplitude = np.zeros(shape, real_dtype)
+    thresholds = []
+    for o, energy in enumerate(energies):
         kernels.filter_product(spectrum, bank.filters[o], inverse.input)
         responses = inverse.execute(contiguous=kernels.needs_contiguous)
-        kernels.oriented_energy(
-            responses, params.epsilon, energy, amplitude_all, magnitude
-        )
-        threshold = noise_threshold(squared_median(magnitude), bank, o, params)
-        kernels.accumulate_energy(energy, threshold, energy_all)
-    # Where the amplitude is 0 every response is 0, so the energy is
-    # max(-T, 0) = 0 already and is left as it is.
-    np.divide(energy_all, amplitude_all, out=energy_all, where=amplitude_all > 0)
-    return energy_all
+        kernels.oriented_energy(responses, params.epsilon, energy, amplitude, magnitude)
+        thresholds.append(noise_threshold(squared_median(magnitude), bank, o, params))
+    # One pass over every orientation's energy, instead of one per orientation.
+    phase_congruency = np.empty(shape)
+    kernels.combine_energy(energies, thresholds, amplitude, phase_congruency)
+    return phase_congruency
 
 
 def phase_congruency(
