@@ -389,3 +389,75 @@ def test_box_means_refuse_bad_buffers(
 ) -> None:
     with pytest.raises(error, match=match):
         compiled().box_mean_u8(image, factor, out)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("scale", [1.0, 255 / 65535, 0.5])
+@pytest.mark.parametrize("n_planes", [1, 3])
+@pytest.mark.parametrize("shape", [(1, 1), (37, 53), (256, 256)])
+def test_weighted_planes_match_numpy_exactly(
+    shape: tuple[int, int], n_planes: int, scale: float
+) -> None:
+    from fsimlib._colour import YIQ_MATRIX, luminance, weighted_sum
+
+    rng = np.random.default_rng(shape[1] + n_planes)
+    pixels = rng.uniform(0, 255, (*shape, 3))
+    weights = YIQ_MATRIX[:n_planes]
+    want = [np.full(shape, np.nan) for _ in range(n_planes)]
+    have = [np.full(shape, np.nan) for _ in range(n_planes)]
+    NUMPY.weighted_planes(pixels, scale, weights, want)
+    compiled().weighted_planes(pixels, scale, weights, have)
+    for plane_have, plane_want in zip(have, want, strict=True):
+        np.testing.assert_array_equal(plane_have, plane_want)
+    # The same numbers as the reference's planes: scaled channels, then Y.
+    red, green, blue = (pixels[..., c] * scale for c in range(3))
+    np.testing.assert_array_equal(have[0], luminance(red, green, blue))
+    if n_planes == 3:
+        np.testing.assert_array_equal(
+            have[2], weighted_sum(tuple(weights[2]), red, green, blue)
+        )
+
+
+@pytest.mark.parametrize(
+    ("pixels", "weights", "outs", "error", "match"),
+    [
+        (
+            np.zeros((4, 4, 3), np.float32),
+            np.ones((1, 3)),
+            [np.zeros((4, 4))],
+            TypeError,
+            "float64",
+        ),
+        (
+            np.zeros((4, 4, 4)),
+            np.ones((1, 3)),
+            [np.zeros((4, 4))],
+            ValueError,
+            "3 channels",
+        ),
+        (np.zeros((4, 4, 3)), np.ones((2, 3)), [np.zeros((4, 4))], ValueError, "shape"),
+        (np.zeros((4, 4, 3)), np.ones((1, 3)), [np.zeros((4, 5))], ValueError, "shape"),
+        (
+            np.zeros((4, 4, 3)),
+            np.ones((1, 3)),
+            [np.zeros((4, 4), np.float32)],
+            TypeError,
+            "float64",
+        ),
+        (
+            np.zeros((4, 8, 3))[:, ::2],
+            np.ones((1, 3)),
+            [np.zeros((4, 4))],
+            ValueError,
+            "C-contiguous",
+        ),
+    ],
+)
+def test_weighted_planes_refuse_bad_buffers(
+    pixels: np.ndarray,
+    weights: np.ndarray,
+    outs: list[np.ndarray],
+    error: type[Exception],
+    match: str,
+) -> None:
+    with pytest.raises(error, match=match):
+        compiled().weighted_planes(pixels, 1.0, weights, outs)

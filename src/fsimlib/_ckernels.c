@@ -770,6 +770,103 @@ done:
     return result;
 }
 
+/* ---- weighted_planes(pixels, scale, weights, outs) ---------------------- */
+
+/* out = w0 * (p0 * scale) + w1 * (p1 * scale) + w2 * (p2 * scale) for every
+ * pixel of an interleaved three-channel image, in numpy's order of
+ * operations (scale * 1.0 changes nothing, so it is always applied). */
+FSIM_CLONES static void
+weighted_plane(const double *pixels, Py_ssize_t n, double scale,
+               const double *weights, double *out)
+{
+    double w0 = weights[0], w1 = weights[1], w2 = weights[2];
+    for (Py_ssize_t j = 0; j < n; ++j) {
+        double red = pixels[3 * j] * scale;
+        double green = pixels[3 * j + 1] * scale;
+        double blue = pixels[3 * j + 2] * scale;
+        out[j] = w0 * red + w1 * green + w2 * blue;
+    }
+}
+
+PyDoc_STRVAR(weighted_planes_doc,
+"weighted_planes(pixels, scale, weights, outs, /)\n--\n\n"
+"outs[k] = sum_c weights[k, c] * (pixels[..., c] * scale), summed over the\n"
+"three channels in order.  pixels: (rows, cols, 3) float64; weights: (n, 3)\n"
+"float64; outs: a sequence of n writable (rows, cols) float64 arrays; all\n"
+"C-contiguous.");
+
+static PyObject *
+weighted_planes(PyObject *Py_UNUSED(module), PyObject *const *args,
+                Py_ssize_t nargs)
+{
+    if (!expect_args("weighted_planes", nargs, 4)) return NULL;
+    double scale;
+    if (!as_double(args[1], &scale)) return NULL;
+    PyObject *outs = PySequence_Fast(args[3], "outs must be a sequence");
+    if (!outs) return NULL;
+    Py_ssize_t n_outs = PySequence_Fast_GET_SIZE(outs);
+    Py_buffer pixels, weights;
+    Py_buffer *views = NULL;
+    Py_ssize_t held = 0;
+    int have_pixels = 0, have_weights = 0;
+    PyObject *result = NULL;
+    if (get_view(args[0], &pixels, 3, 0, 1, "pixels") < 0) goto done;
+    have_pixels = 1;
+    int precision = precision_of(&pixels, KIND_REAL, "pixels");
+    if (!precision) goto done;
+    if (precision != 8) {
+        PyErr_SetString(PyExc_TypeError, "pixels must be float64");
+        goto done;
+    }
+    if (pixels.shape[2] != 3) {
+        PyErr_Format(PyExc_ValueError, "pixels must have 3 channels, got %zd",
+                     pixels.shape[2]);
+        goto done;
+    }
+    if (get_float64_view(args[2], &weights, 0, "weights") < 0) goto done;
+    have_weights = 1;
+    if (weights.shape[0] != n_outs || weights.shape[1] != 3) {
+        PyErr_Format(PyExc_ValueError,
+                     "weights must have shape (%zd, 3) for %zd outputs",
+                     n_outs, n_outs);
+        goto done;
+    }
+    views = PyMem_Calloc((size_t)(n_outs ? n_outs : 1), sizeof(Py_buffer));
+    if (!views) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (; held < n_outs; ++held) {
+        if (get_float64_view(PySequence_Fast_GET_ITEM(outs, held),
+                             &views[held], 1, "each of outs") < 0) {
+            goto done;
+        }
+        if (views[held].shape[0] != pixels.shape[0] ||
+            views[held].shape[1] != pixels.shape[1]) {
+            ++held;
+            PyErr_Format(PyExc_ValueError,
+                         "each of outs must have shape (%zd, %zd)",
+                         pixels.shape[0], pixels.shape[1]);
+            goto done;
+        }
+    }
+    Py_ssize_t n = pixels.shape[0] * pixels.shape[1];
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n_outs; ++k) {
+        weighted_plane(pixels.buf, n, scale, (const double *)weights.buf + 3 * k,
+                       views[k].buf);
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (Py_ssize_t k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
+    PyMem_Free(views);
+    if (have_weights) PyBuffer_Release(&weights);
+    if (have_pixels) PyBuffer_Release(&pixels);
+    Py_DECREF(outs);
+    return result;
+}
+
 /* ---- box_mean_u8(image, factor, out) ------------------------------------ */
 
 /* Means of factor x factor boxes of a uint8 image (rows x cols x channels,
@@ -901,6 +998,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, gradient_magnitude_doc},
     {"count_and_collect", (PyCFunction)(void (*)(void))count_and_collect,
      METH_FASTCALL, count_and_collect_doc},
+    {"weighted_planes", (PyCFunction)(void (*)(void))weighted_planes,
+     METH_FASTCALL, weighted_planes_doc},
     {NULL, NULL, 0, NULL},
 };
 

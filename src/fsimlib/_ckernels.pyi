@@ -50,6 +50,13 @@ def pooled_sums(
     t2: float,
     /,
 ) -> tuple[float, float, float, float, float]: ...
+def weighted_planes(
+    pixels: NDArray[np.float64],
+    scale: float,
+    weights: NDArray[np.float64],
+    outs: Sequence[NDArray[np.float64]],
+    /,
+) -> None: ...
 def box_mean_u8(
     image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
 ) -> None: ...

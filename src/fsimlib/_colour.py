@@ -13,6 +13,15 @@ I_WEIGHTS = (0.596, -0.274, -0.322)
 Q_WEIGHTS = (0.211, -0.523, 0.312)
 
 
+def _read_only(array: NDArray[np.float64]) -> NDArray[np.float64]:
+    array.flags.writeable = False
+    return array
+
+
+#: The three rows as one (3, 3) array: Y, I, Q.
+YIQ_MATRIX = _read_only(np.array([Y_WEIGHTS, I_WEIGHTS, Q_WEIGHTS]))
+
+
 class YIQ(NamedTuple):
     """Luminance ``y`` and chrominance ``i``, ``q`` planes.
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._colour import I_WEIGHTS, Q_WEIGHTS, luminance, weighted_sum
+from ._colour import YIQ_MATRIX
 from ._downsample import automatic_factor, box_downsample, downsampled_shape
 from ._gradient import CallableGradient, GradientOperator
+from ._kernels import get_kernels
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import Precision, phase_congruency_map
 from ._validation import ImageLayout, check_min_size
@@ -107,20 +108,16 @@ def processed_planes(
         grey = box_downsample(image, options.factor)
         return (grey * options.scale if options.scale != 1.0 else grey), None
     if options.factor == 1:
-        planes = [np.asarray(image[..., c], np.float64) for c in range(3)]
+        pixels = np.ascontiguousarray(image, dtype=np.float64)
     else:
-        small = box_downsample(image, options.factor)
-        planes = [np.ascontiguousarray(small[..., c]) for c in range(3)]
-    if options.scale != 1.0:
-        planes = [plane * options.scale for plane in planes]
-    red, green, blue = planes
-    y = luminance(red, green, blue)
+        pixels = np.ascontiguousarray(box_downsample(image, options.factor))
+    weights = YIQ_MATRIX if chromatic else YIQ_MATRIX[:1]
+    planes = tuple(np.empty(pixels.shape[:2]) for _ in weights)
+    # Scaled, then weighted in the reference's order: w_R R + w_G G + w_B B.
+    get_kernels().weighted_planes(pixels, options.scale, weights, planes)
     if not chromatic:
-        return y, None
-    return y, (
-        weighted_sum(I_WEIGHTS, red, green, blue),
-        weighted_sum(Q_WEIGHTS, red, green, blue),
-    )
+        return planes[0], None
+    return planes[0], (planes[1], planes[2])
 
 
 def extract_features(

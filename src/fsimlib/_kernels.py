@@ -48,6 +48,7 @@ _PooledSums = Callable[
 _BoxMean = Callable[[NDArray[np.uint8], int, _F64], None]
 _GradientMagnitude = Callable[[_F64, _F64, _F64, _F64], None]
 _CountAndCollect = Callable[[_Real, float, float, _Real], tuple[int, int]]
+_WeightedPlanes = Callable[[_F64, float, _F64, Sequence[_F64]], None]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,11 @@ class Kernels:
         ``count_and_collect(values, low, high, out)`` returns the number of
         ``values`` below ``low`` and the number in ``[low, high]``, which it
         copies, in order, to the start of ``out``.
+    weighted_planes : callable
+        ``weighted_planes(pixels, scale, weights, outs)`` sets ``outs[k]``
+        to ``sum_c weights[k, c] * (pixels[..., c] * scale)`` for a
+        C-contiguous ``(rows, cols, 3)`` float64 image: the colour planes
+        (Y, I, Q) of the downsampled channels, in one pass each.
     box_mean_u8 : callable or None
         ``box_mean_u8(image, factor, out)`` writes the reference-aligned
         box means of a C-contiguous 2-D or 3-D uint8 image (see
@@ -104,6 +110,7 @@ class Kernels:
     pooled_sums: _PooledSums
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
+    weighted_planes: _WeightedPlanes
     box_mean_u8: _BoxMean | None
     needs_contiguous: bool
 
@@ -254,6 +261,19 @@ def numpy_count_and_collect(
     return int(np.count_nonzero(flat < low)), int(inside.size)
 
 
+def numpy_weighted_planes(
+    pixels: NDArray[np.float64],
+    scale: float,
+    weights: NDArray[np.float64],
+    outs: Sequence[NDArray[np.float64]],
+    /,
+) -> None:
+    """Set ``outs[k] = sum_c weights[k, c] * (pixels[..., c] * scale)``."""
+    red, green, blue = (pixels[..., c] * scale for c in range(3))
+    for (w_red, w_green, w_blue), out in zip(weights, outs, strict=True):
+        np.copyto(out, w_red * red + w_green * green + w_blue * blue)
+
+
 NUMPY = Kernels(
     "numpy",
     numpy_filter_product,
@@ -262,6 +282,7 @@ NUMPY = Kernels(
     numpy_pooled_sums,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
+    numpy_weighted_planes,
     box_mean_u8=None,
     needs_contiguous=True,
 )
@@ -280,6 +301,7 @@ def _load_compiled() -> Kernels | None:
         _ckernels.pooled_sums,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
+        _ckernels.weighted_planes,
         box_mean_u8=_ckernels.box_mean_u8,
         needs_contiguous=False,
     )
