@@ -81,7 +81,7 @@ def time_once(call: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - start, value
 
 
-#: Untimed pause after every timed call (see :func:`interleaved`).
+#: Untimed pause before each contender's turn (see :func:`interleaved`).
 SETTLE_SECONDS = 0.05
 
 
@@ -95,14 +95,22 @@ def interleaved(
 ) -> tuple[dict[str, list[float]], dict[str, object]]:
     """Time each contender once per round, alternating them within a round.
 
-    ``limited`` caps the rounds of slow contenders (name -> rounds).  The
-    order of the contenders is reversed every other round so that none is
-    always first after a slow one.  After every call the process sleeps
-    ``settle`` seconds, untimed, so that threads a contender leaves
-    spinning (torch's OpenMP pool keeps busy-waiting for a while after each
-    parallel region) are idle again before the next contender starts; with
-    no pause, fsimlib's 2-thread time right after piq's rose from about 14
-    to 22 ms.  Returns the times and the last value each returned.
+    A contender's turn is an untimed call followed at once by the timed
+    one, so that what is timed is a call in a steady loop, as over a data
+    set.  Before each turn the process sleeps ``settle`` seconds, untimed,
+    so that threads the previous contender left spinning (torch's OpenMP
+    pool keeps busy-waiting for a while after each parallel region) are
+    idle again.  On this virtual machine a CPU left idle for that long is
+    slow to wake: a call timed straight after the pause paid for waking the
+    second CPU (fsimlib's ``workers=2`` call: 13 ms back to back, 20 ms
+    after a 50 ms pause; the 2-thread FFT floor: 6.3 and 9.5 ms).  The
+    untimed call pays that instead.
+
+    ``limited`` caps the rounds of slow contenders (name -> rounds); they
+    are neither warmed up nor called twice per turn (they take seconds, and
+    waking a CPU does not show).  The order of the contenders is reversed
+    every other round so that none is always first after a slow one.
+    Returns the times and the last value each returned.
     """
     limited = dict(limited or {})
     names = list(contenders)
@@ -117,9 +125,11 @@ def interleaved(
         for name in order:
             if round_index >= limited.get(name, rounds):
                 continue
+            time.sleep(settle)
+            if name not in limited:
+                contenders[name]()
             elapsed, values[name] = time_once(contenders[name])
             times[name].append(elapsed)
-            time.sleep(settle)
     return times, values
 
 

@@ -26,7 +26,7 @@ try:
     import compare
     import dataset
     import run
-    from _common import make_pair, processing_shape
+    from _common import interleaved, make_pair, processing_shape
     from floor import fft_floor_call, fft_floor_seconds
 finally:
     sys.path.remove(str(BENCH_DIR))
@@ -151,3 +151,28 @@ def test_targets_report_met_and_not_met_from_results():
     # The fastest-round ratio is shown but judged by nothing.
     assert verdicts["  the same, from each one's fastest round"] == "for reading only"
     assert "data set pairs/s, 2 workers / 1 worker" not in verdicts
+
+
+def test_interleaved_times_the_second_of_two_back_to_back_calls() -> None:
+    calls: list[str] = []
+
+    def contender(name: str) -> object:
+        def call() -> str:
+            calls.append(name)
+            return name
+
+        return call
+
+    times, values = interleaved(
+        {"fast": contender("fast"), "slow": contender("slow")},
+        rounds=3,
+        limited={"slow": 2},
+        settle=0.0,
+    )
+    assert [len(times["fast"]), len(times["slow"])] == [3, 2]
+    assert values == {"fast": "fast", "slow": "slow"}
+    # Warm-up (fast only), then per round: fast twice (untimed, timed), slow
+    # once, the order reversed every other round; slow stops after 2 rounds.
+    warmup = ["fast"]
+    rounds = [["fast", "fast", "slow"], ["slow", "fast", "fast"], ["fast", "fast"]]
+    assert calls == warmup + [name for turn in rounds for name in turn]
