@@ -234,15 +234,22 @@ def test_gradient_magnitude_refuses_bad_buffers(
 @pytest.mark.parametrize(
     ("low", "high"), [(0.3, 0.6), (0.5, 0.5), (2.0, 3.0), (-1.0, 2.0)]
 )
+# Lengths around the 8 and 16 lanes of the vector loop and its scalar tail.
+@pytest.mark.parametrize("size", [1, 7, 8, 15, 16, 17, 5000])
 def test_count_and_collect_matches_numpy(
-    real: type[np.floating], low: float, high: float
+    real: type[np.floating], low: float, high: float, size: int
 ) -> None:
-    values = np.random.default_rng(5).random(5000).astype(real)
+    values = np.random.default_rng(5).random(size).astype(real)
     values[::7] = 0.5
-    want, have = np.empty_like(values), np.empty_like(values)
+    want = np.empty_like(values)
+    # The compiled loop may write past the values it collects, never past
+    # the end of out: a guard element after out stays untouched.
+    guarded = np.full(size + 1, -7.0, real)
+    have = guarded[:size]
     counts = NUMPY.count_and_collect(values, low, high, want)
     assert compiled().count_and_collect(values, low, high, have) == counts
     np.testing.assert_array_equal(have[: counts[1]], want[: counts[1]])
+    assert guarded[size] == -7.0
 
 
 def test_count_and_collect_refuses_short_output() -> None:
