@@ -83,6 +83,8 @@ def time_once(call: Callable[[], object]) -> tuple[float, object]:
 
 #: Untimed pause before each contender's turn (see :func:`interleaved`).
 SETTLE_SECONDS = 0.05
+#: Timed calls per turn, after one untimed call (see :func:`interleaved`).
+BURST_CALLS = 3
 
 
 def interleaved(
@@ -92,25 +94,26 @@ def interleaved(
     warmup: int = 1,
     limited: Mapping[str, int] | None = None,
     settle: float = SETTLE_SECONDS,
+    burst: int = BURST_CALLS,
 ) -> tuple[dict[str, list[float]], dict[str, object]]:
-    """Time each contender once per round, alternating them within a round.
+    """Time each contender in turn, alternating them within a round.
 
-    A contender's turn is an untimed call followed at once by the timed
-    one, so that what is timed is a call in a steady loop, as over a data
-    set.  Before each turn the process sleeps ``settle`` seconds, untimed,
-    so that threads the previous contender left spinning (torch's OpenMP
-    pool keeps busy-waiting for a while after each parallel region) are
-    idle again.  On this virtual machine a CPU left idle for that long is
-    slow to wake: a call timed straight after the pause paid for waking the
-    second CPU (fsimlib's ``workers=2`` call: 13 ms back to back, 20 ms
-    after a 50 ms pause; the 2-thread FFT floor: 6.3 and 9.5 ms).  The
-    untimed call pays that instead.
+    A contender's turn is an untimed call followed at once by ``burst``
+    timed ones, each timed on its own: what is timed is a call in a steady
+    loop, as over a data set.  Before each turn the process sleeps
+    ``settle`` seconds, untimed, so that threads the previous contender
+    left spinning (torch's OpenMP pool keeps busy-waiting for a while after
+    each parallel region) are idle again.  On this virtual machine a CPU
+    left idle for that long is slow to wake: a call timed straight after
+    the pause paid for waking the second CPU (fsimlib's ``workers=2`` call:
+    13 ms back to back, 20 ms after a 50 ms pause, 16.5 ms as the second
+    call after it; the 2-thread FFT floor: 6.3, 9.7 and 7.4 ms).
 
     ``limited`` caps the rounds of slow contenders (name -> rounds); they
-    are neither warmed up nor called twice per turn (they take seconds, and
+    are not warmed up and are called once per turn (they take seconds, and
     waking a CPU does not show).  The order of the contenders is reversed
     every other round so that none is always first after a slow one.
-    Returns the times and the last value each returned.
+    Returns every timed call's time and the last value each returned.
     """
     limited = dict(limited or {})
     names = list(contenders)
@@ -126,10 +129,13 @@ def interleaved(
             if round_index >= limited.get(name, rounds):
                 continue
             time.sleep(settle)
+            timed = 1
             if name not in limited:
                 contenders[name]()
-            elapsed, values[name] = time_once(contenders[name])
-            times[name].append(elapsed)
+                timed = burst
+            for _ in range(timed):
+                elapsed, values[name] = time_once(contenders[name])
+                times[name].append(elapsed)
     return times, values
 
 

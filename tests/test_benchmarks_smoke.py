@@ -153,7 +153,7 @@ def test_targets_report_met_and_not_met_from_results():
     assert "data set pairs/s, 2 workers / 1 worker" not in verdicts
 
 
-def test_interleaved_times_the_second_of_two_back_to_back_calls() -> None:
+def test_interleaved_times_calls_after_an_untimed_one() -> None:
     calls: list[str] = []
 
     def contender(name: str) -> object:
@@ -168,11 +168,14 @@ def test_interleaved_times_the_second_of_two_back_to_back_calls() -> None:
         rounds=3,
         limited={"slow": 2},
         settle=0.0,
+        burst=2,
     )
-    assert [len(times["fast"]), len(times["slow"])] == [3, 2]
+    assert [len(times["fast"]), len(times["slow"])] == [6, 2]
     assert values == {"fast": "fast", "slow": "slow"}
-    # Warm-up (fast only), then per round: fast twice (untimed, timed), slow
-    # once, the order reversed every other round; slow stops after 2 rounds.
+    # Warm-up (fast only), then per round: fast three times (one untimed, two
+    # timed), slow once, the order reversed every other round; slow stops
+    # after 2 rounds.
     warmup = ["fast"]
-    rounds = [["fast", "fast", "slow"], ["slow", "fast", "fast"], ["fast", "fast"]]
+    fast = ["fast"] * 3
+    rounds = [[*fast, "slow"], ["slow", *fast], fast]
     assert calls == warmup + [name for turn in rounds for name in turn]
