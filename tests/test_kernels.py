@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import fsimlib
@@ -468,3 +470,53 @@ def test_weighted_planes_refuse_bad_buffers(
 ) -> None:
     with pytest.raises(error, match=match):
         compiled().weighted_planes(pixels, 1.0, weights, outs)
+
+
+@given(
+    n=st.integers(1, 3000),
+    kind=st.sampled_from(["uniform", "few-values", "wide", "one-outlier", "tiny"]),
+    real=st.sampled_from([np.float64, np.float32]),
+    seed=st.integers(0, 2**32 - 1),
+    data=st.data(),
+)
+def test_select_ranks_matches_numpy_partition(
+    n: int, kind: str, real: type[np.floating], seed: int, data: st.DataObject
+) -> None:
+    rng = np.random.default_rng(seed)
+    values = {
+        "uniform": lambda: rng.random(n),
+        "few-values": lambda: rng.integers(0, 4, n).astype(float),
+        # Spans many orders of magnitude: most values share a bin.
+        "wide": lambda: np.exp(
+            rng.standard_normal(n) * (100 if real is np.float64 else 10)
+        ),
+        "one-outlier": lambda: np.where(np.arange(n) == n // 2, 1e300, 3.0),
+        # Subnormal steps: the bin width would overflow, so it sorts.
+        "tiny": lambda: 5e-324 * rng.integers(0, 4, n),
+    }[kind]().astype(real)
+    low_rank = data.draw(st.integers(0, n - 1))
+    high_rank = (
+        low_rank
+        if low_rank == n - 1
+        else data.draw(st.sampled_from([low_rank, low_rank + 1]))
+    )
+    want = NUMPY.select_ranks(values.copy(), low_rank, high_rank)
+    assert compiled().select_ranks(values.copy(), low_rank, high_rank) == want
+
+
+@pytest.mark.parametrize(
+    ("values", "low", "high", "error", "match"),
+    [
+        (np.zeros(4), 1, 3, ValueError, "ranks"),
+        (np.zeros(4), 3, 4, ValueError, "ranks"),
+        (np.zeros(4), -1, 0, ValueError, "ranks"),
+        (np.zeros(4, np.int64), 0, 1, TypeError, "float64 or float32"),
+        (np.zeros((2, 2)), 0, 1, ValueError, "1-D"),
+        (np.zeros(4)[::2], 0, 1, ValueError, "C-contiguous"),
+    ],
+)
+def test_select_ranks_refuses_bad_arguments(
+    values: np.ndarray, low: int, high: int, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        compiled().select_ranks(values, low, high)

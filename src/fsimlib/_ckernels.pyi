@@ -50,6 +50,9 @@ def pooled_sums(
     t2: float,
     /,
 ) -> tuple[float, float, float, float, float]: ...
+def select_ranks(
+    values: NDArray[np.floating], low_rank: int, high_rank: int, /
+) -> tuple[float, float]: ...
 def weighted_planes(
     pixels: NDArray[np.float64],
     scale: float,

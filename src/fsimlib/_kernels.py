@@ -49,6 +49,7 @@ _BoxMean = Callable[[NDArray[np.uint8], int, _F64], None]
 _GradientMagnitude = Callable[[_F64, _F64, _F64, _F64], None]
 _CountAndCollect = Callable[[_Real, float, float, _Real], tuple[int, int]]
 _WeightedPlanes = Callable[[_F64, float, _F64, Sequence[_F64]], None]
+_SelectRanks = Callable[[_Real, int, int], tuple[float, float]]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class Kernels:
         ``count_and_collect(values, low, high, out)`` returns the number of
         ``values`` below ``low`` and the number in ``[low, high]``, which it
         copies, in order, to the start of ``out``.
+    select_ranks : callable
+        ``select_ranks(values, low_rank, high_rank)`` returns the
+        ``low_rank``-th and ``high_rank``-th smallest of the 1-D ``values``
+        (``high_rank`` is ``low_rank`` or ``low_rank + 1``), and may reorder
+        ``values``.
     weighted_planes : callable
         ``weighted_planes(pixels, scale, weights, outs)`` sets ``outs[k]``
         to ``sum_c weights[k, c] * (pixels[..., c] * scale)`` for a
@@ -110,6 +116,7 @@ class Kernels:
     pooled_sums: _PooledSums
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
+    select_ranks: _SelectRanks
     weighted_planes: _WeightedPlanes
     box_mean_u8: _BoxMean | None
     needs_contiguous: bool
@@ -261,6 +268,14 @@ def numpy_count_and_collect(
     return int(np.count_nonzero(flat < low)), int(inside.size)
 
 
+def numpy_select_ranks(
+    values: NDArray[np.floating], low_rank: int, high_rank: int, /
+) -> tuple[float, float]:
+    """Return the ``low_rank``-th and ``high_rank``-th smallest of ``values``."""
+    chosen = np.partition(values, (low_rank, high_rank))
+    return float(chosen[low_rank]), float(chosen[high_rank])
+
+
 def numpy_weighted_planes(
     pixels: NDArray[np.float64],
     scale: float,
@@ -282,6 +297,7 @@ NUMPY = Kernels(
     numpy_pooled_sums,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
+    numpy_select_ranks,
     numpy_weighted_planes,
     box_mean_u8=None,
     needs_contiguous=True,
@@ -301,6 +317,7 @@ def _load_compiled() -> Kernels | None:
         _ckernels.pooled_sums,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
+        _ckernels.select_ranks,
         _ckernels.weighted_planes,
         box_mean_u8=_ckernels.box_mean_u8,
         needs_contiguous=False,

@@ -64,17 +64,20 @@ _BRACKET_SAMPLE = 1024
 def middle_elements(values: NDArray[np.floating]) -> tuple[float, float]:
     """Return the ``(n - 1) // 2``-th and ``n // 2``-th smallest values, exactly.
 
-    A full ``np.partition`` was a third of the per-orientation work, so for
-    large arrays the middle is first bracketed between two values of a sorted
-    strided sample (the sample's middle +- 4 standard deviations of its rank
-    spread); only the few elements inside the bracket are then partitioned.
-    The stride is coprime with the row length, so the sample walks across
-    columns instead of repeating a few of them.  If the bracket misses the
-    middle (an unlucky sample), a full partition gives the same answer.
+    Selecting among all the values was a third of the per-orientation work,
+    so for large arrays the middle is first bracketed between two values of
+    a sorted strided sample (the sample's middle +- 4 standard deviations of
+    its rank spread); only the few elements inside the bracket are then
+    searched.  The stride is coprime with the row length, so the sample
+    walks across columns instead of repeating a few of them.  If the
+    bracket misses the middle (an unlucky sample), all the values are
+    searched, with the same answer.
     """
+    kernels = get_kernels()
     flat = values.ravel()
     n = flat.size
     low_rank, high_rank = (n - 1) // 2, n // 2
+    scratch = np.empty_like(flat)
     if n >= _BRACKET_MIN_SIZE:
         stride = n // _BRACKET_SAMPLE
         while math.gcd(stride, values.shape[-1]) != 1:
@@ -84,14 +87,13 @@ def middle_elements(values: NDArray[np.floating]) -> tuple[float, float]:
         margin = 2 * int(math.sqrt(sample.size)) + 2
         low = sample[max(middle - margin, 0)]
         high = sample[min(middle + margin, sample.size - 1)]
-        scratch = np.empty_like(flat)
-        below, count = get_kernels().count_and_collect(flat, low, high, scratch)
-        inside = scratch[:count]
-        if below <= low_rank and high_rank - below < inside.size:
-            chosen = np.partition(inside, (low_rank - below, high_rank - below))
-            return float(chosen[low_rank - below]), float(chosen[high_rank - below])
-    chosen = np.partition(flat, (low_rank, high_rank))
-    return float(chosen[low_rank]), float(chosen[high_rank])
+        below, count = kernels.count_and_collect(flat, low, high, scratch)
+        if below <= low_rank and high_rank - below < count:
+            return kernels.select_ranks(
+                scratch[:count], low_rank - below, high_rank - below
+            )
+    np.copyto(scratch, flat)
+    return kernels.select_ranks(scratch, low_rank, high_rank)
 
 
 def squared_median(values: NDArray[np.floating]) -> float:
