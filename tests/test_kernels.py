@@ -520,3 +520,31 @@ def test_select_ranks_refuses_bad_arguments(
 ) -> None:
     with pytest.raises(error, match=match):
         compiled().select_ranks(values, low, high)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 300), (256, 256)])
+def test_chroma_product_matches_numpy_exactly(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(shape[1])
+    # Chroma of either sign: S_I and S_Q are negative where the images'
+    # chroma have opposite signs.
+    i1, i2, q1, q2 = rng.normal(0, 60, (4, *shape))
+    want, have = np.full(shape, np.nan), np.full(shape, np.nan)
+    negatives = NUMPY.chroma_product(i1, i2, q1, q2, 200.0, 200.0, want)
+    assert compiled().chroma_product(i1, i2, q1, q2, 200.0, 200.0, have) == negatives
+    np.testing.assert_array_equal(have, want)
+    assert negatives == np.count_nonzero(want < 0)
+    assert negatives > 0 or shape == (1, 1)
+
+
+def test_chroma_product_checks_its_maps() -> None:
+    planes = [np.zeros((4, 4)) for _ in range(4)]
+    with pytest.raises(ValueError, match="q2 has planes of 4 x 5"):
+        compiled().chroma_product(*planes[:3], np.zeros((4, 5)), 1.0, 1.0, planes[0])
+    readonly = np.zeros((4, 4))
+    readonly.flags.writeable = False
+    with pytest.raises(ValueError, match="writable"):
+        compiled().chroma_product(*planes, 1.0, 1.0, readonly)
+    with pytest.raises(TypeError, match="i1 must be float64"):
+        compiled().chroma_product(
+            np.zeros((4, 4), np.float32), *planes[1:], 1.0, 1.0, planes[0]
+        )

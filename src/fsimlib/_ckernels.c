@@ -906,6 +906,68 @@ done:
     return result;
 }
 
+/* ---- chroma_product(i1, i2, q1, q2, t3, t4, out) ----------------------- */
+
+/* out = S_I * S_Q, each (2 a b + t) / (a**2 + b**2 + t) in numpy's order of
+ * operations; returns how many entries are negative. */
+FSIM_CLONES static Py_ssize_t
+chroma_product_loop(const double *i1, const double *i2, const double *q1,
+                    const double *q2, Py_ssize_t n, double t3, double t4,
+                    double *out)
+{
+    Py_ssize_t negative = 0;
+    for (Py_ssize_t j = 0; j < n; ++j) {
+        double a = i1[j], b = i2[j], c = q1[j], d = q2[j];
+        double s_i = (2 * a * b + t3) / (a * a + b * b + t3);
+        double s_q = (2 * c * d + t4) / (c * c + d * d + t4);
+        double product = s_i * s_q;
+        out[j] = product;
+        negative += product < 0;
+    }
+    return negative;
+}
+
+PyDoc_STRVAR(chroma_product_doc,
+"chroma_product(i1, i2, q1, q2, t3, t4, out, /)\n--\n\n"
+"out = S_I * S_Q, with S_I = (2 i1 i2 + t3) / (i1**2 + i2**2 + t3) and S_Q\n"
+"likewise from q1, q2 and t4; return the number of negative entries.  All\n"
+"maps: (rows, cols) float64, C-contiguous; out writable.");
+
+static PyObject *
+chroma_product(PyObject *Py_UNUSED(module), PyObject *const *args,
+               Py_ssize_t nargs)
+{
+    if (!expect_args("chroma_product", nargs, 7)) return NULL;
+    double t3;
+    if (!as_double(args[4], &t3)) return NULL;
+    double t4;
+    if (!as_double(args[5], &t4)) return NULL;
+    static const char *const names[5] = {"i1", "i2", "q1", "q2", "out"};
+    static const int positions[5] = {0, 1, 2, 3, 6};
+    Py_buffer views[5];
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 5; ++held) {
+        if (get_float64_view(args[positions[held]], &views[held], held == 4,
+                             names[held]) < 0) {
+            goto done;
+        }
+        if (held && !same_plane(&views[0], &views[held], names[held])) {
+            ++held;
+            goto done;
+        }
+    }
+    Py_ssize_t n = views[0].shape[0] * views[0].shape[1], negative;
+    Py_BEGIN_ALLOW_THREADS
+    negative = chroma_product_loop(views[0].buf, views[1].buf, views[2].buf,
+                                   views[3].buf, n, t3, t4, views[4].buf);
+    Py_END_ALLOW_THREADS
+    result = PyLong_FromSsize_t(negative);
+done:
+    for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
+    return result;
+}
+
 /* ---- pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2) ---------------------- */
 
 /* Sums of one row; each row's sums are added to the totals, so that no sum
@@ -1222,6 +1284,8 @@ static PyMethodDef methods[] = {
      METH_FASTCALL, weighted_planes_doc},
     {"select_ranks", (PyCFunction)(void (*)(void))select_ranks,
      METH_FASTCALL, select_ranks_doc},
+    {"chroma_product", (PyCFunction)(void (*)(void))chroma_product,
+     METH_FASTCALL, chroma_product_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -60,6 +60,16 @@ def weighted_planes(
     outs: Sequence[NDArray[np.float64]],
     /,
 ) -> None: ...
+def chroma_product(
+    i1: NDArray[np.float64],
+    i2: NDArray[np.float64],
+    q1: NDArray[np.float64],
+    q2: NDArray[np.float64],
+    t3: float,
+    t4: float,
+    out: NDArray[np.float64],
+    /,
+) -> int: ...
 def box_mean_u8(
     image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
 ) -> None: ...

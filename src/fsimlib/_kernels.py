@@ -50,6 +50,7 @@ _GradientMagnitude = Callable[[_F64, _F64, _F64, _F64], None]
 _CountAndCollect = Callable[[_Real, float, float, _Real], tuple[int, int]]
 _WeightedPlanes = Callable[[_F64, float, _F64, Sequence[_F64]], None]
 _SelectRanks = Callable[[_Real, int, int], tuple[float, float]]
+_ChromaProduct = Callable[[_F64, _F64, _F64, _F64, float, float, _F64], int]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,10 @@ class Kernels:
         ``(sum w, sum S_L w, sum S_L, sum S_L C w, sum S_L C)`` with
         ``S_L = S_G S_PC`` (see :func:`similarity_map`), ``w = max(pc1, pc2)``
         and ``C`` the chroma map (the last two are 0 if it is ``None``).
+    chroma_product : callable
+        ``chroma_product(i1, i2, q1, q2, t3, t4, out)`` writes
+        ``S_I * S_Q`` (see :func:`similarity_map`) to ``out`` and returns
+        the number of negative entries.
     gradient_magnitude : callable
         ``gradient_magnitude(image, kernel_x, kernel_y, out)`` writes
         ``sqrt(gx**2 + gy**2)`` to ``out``, ``gx`` and ``gy`` the zero-padded
@@ -114,6 +119,7 @@ class Kernels:
     oriented_energy: _OrientedEnergy
     combine_energy: _CombineEnergy
     pooled_sums: _PooledSums
+    chroma_product: _ChromaProduct
     gradient_magnitude: _GradientMagnitude
     count_and_collect: _CountAndCollect
     select_ranks: _SelectRanks
@@ -268,6 +274,21 @@ def numpy_count_and_collect(
     return int(np.count_nonzero(flat < low)), int(inside.size)
 
 
+def numpy_chroma_product(  # noqa: PLR0917 (mirrors the C function's call)
+    i1: NDArray[np.float64],
+    i2: NDArray[np.float64],
+    q1: NDArray[np.float64],
+    q2: NDArray[np.float64],
+    t3: float,
+    t4: float,
+    out: NDArray[np.float64],
+    /,
+) -> int:
+    """Write ``S_I * S_Q`` to ``out``; return how many entries are negative."""
+    np.multiply(similarity_map(i1, i2, t3), similarity_map(q1, q2, t4), out=out)
+    return int(np.count_nonzero(out < 0))
+
+
 def numpy_select_ranks(
     values: NDArray[np.floating], low_rank: int, high_rank: int, /
 ) -> tuple[float, float]:
@@ -295,6 +316,7 @@ NUMPY = Kernels(
     numpy_oriented_energy,
     numpy_combine_energy,
     numpy_pooled_sums,
+    numpy_chroma_product,
     numpy_gradient_magnitude,
     numpy_count_and_collect,
     numpy_select_ranks,
@@ -315,6 +337,7 @@ def _load_compiled() -> Kernels | None:
         _ckernels.oriented_energy,
         _ckernels.combine_energy,
         _ckernels.pooled_sums,
+        _ckernels.chroma_product,
         _ckernels.gradient_magnitude,
         _ckernels.count_and_collect,
         _ckernels.select_ranks,

@@ -34,11 +34,14 @@ def chroma_similarity(
     signs; the reference takes the real part of the complex power there,
     ``|x| ** lambda * cos(lambda * pi)``.
     """
-    product = similarity(i1, i2, T3_CHROMA_I)
-    product *= similarity(q1, q2, T4_CHROMA_Q)
-    negative = product < 0
-    result = np.power(np.abs(product), exponent)
-    if negative.any():
+    product = np.empty(np.shape(i1))
+    negatives = get_kernels().chroma_product(
+        i1, i2, q1, q2, T3_CHROMA_I, T4_CHROMA_Q, product
+    )
+    negative = product < 0 if negatives else None
+    result = np.abs(product, out=product)
+    np.power(result, exponent, out=result)
+    if negative is not None:
         result[negative] *= math.cos(exponent * math.pi)
     return result
 
