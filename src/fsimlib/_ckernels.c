@@ -1151,45 +1151,89 @@ done:
 
 /* ---- box_mean_u8(image, factor, out) ------------------------------------ */
 
+/* Box sums along one row of column sums (cols pixels of CH channels):
+ * box[j CH + c] sums col[x CH + c] over the pixels x of box j, that is
+ * x in [j F - lead, j F - lead + F) inside the row.  The pixels of a box
+ * are contiguous, so a copy for a fixed channel count (1 or 3, unrolled by
+ * the compiler) walks them with no index arithmetic; 0 is any count. */
+#define DEFINE_BOX_ROW(SUM, CH)                                                \
+    FSIM_CLONES static void box_row_##SUM##_##CH(                            \
+        const SUM *col, Py_ssize_t cols, Py_ssize_t channels,                \
+        Py_ssize_t factor, Py_ssize_t lead, Py_ssize_t out_cols,             \
+        uint32_t *box)                                                       \
+    {                                                                        \
+        Py_ssize_t ch = CH ? CH : channels;                                  \
+        for (Py_ssize_t j = 0; j < out_cols; ++j) {                          \
+            Py_ssize_t start = j * factor - lead, stop = start + factor;     \
+            if (start < 0) start = 0;                                        \
+            if (stop > cols) stop = cols;                                    \
+            uint32_t *sums = box + j * ch;                                   \
+            for (Py_ssize_t c = 0; c < ch; ++c) sums[c] = 0;                 \
+            const SUM *pixel = col + start * ch;                             \
+            for (Py_ssize_t x = start; x < stop; ++x, pixel += ch) {         \
+                for (Py_ssize_t c = 0; c < ch; ++c) sums[c] += pixel[c];     \
+            }                                                                \
+        }                                                                    \
+    }
+
 /* Means of factor x factor boxes of a uint8 image (rows x cols x channels,
  * C order), aligned as the reference's conv2(x, ones(F) / F^2, 'same')
  * followed by x(1:F:end, 1:F:end): output (i, j) covers input rows
  * i F - lead .. i F - lead + F - 1, lead = F - 1 - F / 2, and likewise for
- * columns; pixels outside the image count as zero.  Sums are exact
- * (uint32, factor * factor * 255 < 2**32), then divided by F * F. */
-FSIM_CLONES static void
-box_mean_u8_rows(const unsigned char *image, Py_ssize_t rows, Py_ssize_t cols,
-                 Py_ssize_t channels, Py_ssize_t factor, double *out,
-                 uint32_t *row_sums)
-{
-    Py_ssize_t lead = factor - 1 - factor / 2;
-    Py_ssize_t out_rows = (rows + factor - 1) / factor;
-    Py_ssize_t out_cols = (cols + factor - 1) / factor;
-    Py_ssize_t width = cols * channels;
-    double count = (double)(factor * factor);
-    for (Py_ssize_t i = 0; i < out_rows; ++i) {
-        memset(row_sums, 0, (size_t)width * sizeof(uint32_t));
-        Py_ssize_t first = i * factor - lead;
-        for (Py_ssize_t r = first < 0 ? 0 : first;
-             r < first + factor && r < rows; ++r) {
-            const unsigned char *source = image + r * width;
-            for (Py_ssize_t k = 0; k < width; ++k) row_sums[k] += source[k];
-        }
-        double *target = out + i * out_cols * channels;
-        for (Py_ssize_t j = 0; j < out_cols; ++j) {
-            Py_ssize_t start = j * factor - lead, stop = start + factor;
-            if (start < 0) start = 0;
-            if (stop > cols) stop = cols;
-            for (Py_ssize_t ch = 0; ch < channels; ++ch) {
-                uint32_t sum = 0;
-                for (Py_ssize_t c = start; c < stop; ++c) {
-                    sum += row_sums[c * channels + ch];
-                }
-                target[j * channels + ch] = (double)sum / count;
-            }
-        }
+ * columns; pixels outside the image count as zero.  Sums are exact: the
+ * column sums of F rows in SUM (uint16 while F * 255 < 2**16, which
+ * vectorises twice as wide as uint32), the box sums in uint32
+ * (F * F * 255 < 2**32); then divided by F * F in a loop of their own,
+ * which vectorises. */
+#define DEFINE_BOX_MEAN(SUM)                                                   \
+    DEFINE_BOX_ROW(SUM, 0)                                                   \
+    DEFINE_BOX_ROW(SUM, 1)                                                   \
+    DEFINE_BOX_ROW(SUM, 3)                                                   \
+                                                                             \
+    FSIM_CLONES static void box_mean_u8_##SUM(                               \
+        const unsigned char *image, Py_ssize_t rows, Py_ssize_t cols,        \
+        Py_ssize_t channels, Py_ssize_t factor, double *out, SUM *col_sums,  \
+        uint32_t *box_sums)                                                  \
+    {                                                                        \
+        Py_ssize_t lead = factor - 1 - factor / 2;                           \
+        Py_ssize_t out_rows = (rows + factor - 1) / factor;                  \
+        Py_ssize_t out_cols = (cols + factor - 1) / factor;                  \
+        Py_ssize_t width = cols * channels, out_width = out_cols * channels; \
+        double count = (double)(factor * factor);                            \
+        for (Py_ssize_t i = 0; i < out_rows; ++i) {                          \
+            memset(col_sums, 0, (size_t)width * sizeof(SUM));                \
+            Py_ssize_t first = i * factor - lead;                            \
+            for (Py_ssize_t r = first < 0 ? 0 : first;                       \
+                 r < first + factor && r < rows; ++r) {                      \
+                const unsigned char *source = image + r * width;             \
+                for (Py_ssize_t k = 0; k < width; ++k) {                     \
+                    col_sums[k] += source[k];                                \
+                }                                                            \
+            }                                                                \
+            if (channels == 3) {                                             \
+                box_row_##SUM##_3(col_sums, cols, 3, factor, lead, out_cols, \
+                                  box_sums);                                 \
+            }                                                                \
+            else if (channels == 1) {                                        \
+                box_row_##SUM##_1(col_sums, cols, 1, factor, lead, out_cols, \
+                                  box_sums);                                 \
+            }                                                                \
+            else {                                                           \
+                box_row_##SUM##_0(col_sums, cols, channels, factor, lead,    \
+                                  out_cols, box_sums);                       \
+            }                                                                \
+            double *target = out + i * out_width;                            \
+            for (Py_ssize_t k = 0; k < out_width; ++k) {                     \
+                target[k] = (double)box_sums[k] / count;                     \
+            }                                                                \
+        }                                                                    \
     }
-}
+
+DEFINE_BOX_MEAN(uint16_t)
+DEFINE_BOX_MEAN(uint32_t)
+
+/* Largest factor whose column sums fit in uint16: 257 * 255 = 65535. */
+#define BOX_U16_MAX_FACTOR 257
 
 PyDoc_STRVAR(box_mean_u8_doc,
 "box_mean_u8(image, factor, out, /)\n--\n\n"
@@ -1246,14 +1290,24 @@ box_mean_u8(PyObject *Py_UNUSED(module), PyObject *const *args,
                         "[, channels])");
         goto done;
     }
-    row_sums = PyMem_RawMalloc((size_t)(cols * channels + 1) * sizeof(uint32_t));
+    /* One row of box sums, then one of column sums (uint32 is room
+     * enough for either kind). */
+    Py_ssize_t out_width = (cols + factor - 1) / factor * channels;
+    row_sums = PyMem_RawMalloc((size_t)(cols * channels + out_width + 1) *
+                               sizeof(uint32_t));
     if (!row_sums) {
         PyErr_NoMemory();
         goto done;
     }
     Py_BEGIN_ALLOW_THREADS
-    box_mean_u8_rows(image.buf, rows, cols, channels, factor, out.buf,
-                     row_sums);
+    if (factor <= BOX_U16_MAX_FACTOR) {
+        box_mean_u8_uint16_t(image.buf, rows, cols, channels, factor, out.buf,
+                             (uint16_t *)(row_sums + out_width), row_sums);
+    }
+    else {
+        box_mean_u8_uint32_t(image.buf, rows, cols, channels, factor, out.buf,
+                             row_sums + out_width, row_sums);
+    }
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
