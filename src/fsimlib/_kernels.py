@@ -4,9 +4,11 @@ Two implementations of the same loops:
 
 * ``"compiled"``: ``fsimlib._ckernels``, built from ``_ckernels.c`` when
   fsimlib is installed with a C compiler at hand.  One pass over an
-  orientation's responses, reading FFTW's row-padded output in place; both
-  gradient convolutions and the magnitude in one pass; the median's
-  bracket in one pass; box means of uint8 images in one pass.
+  orientation's responses, reading FFTW's row-padded output in place, and
+  one over all orientations' energies; both gradient convolutions and the
+  magnitude in one pass; the median's bracket in one pass (AVX-512 where
+  the CPU has it) and its middle pair by histograms; box means of uint8
+  images, the colour planes and FSIMc's chroma product in one pass each.
 * ``"numpy"``: the same arithmetic as numpy ufunc calls and
   ``scipy.ndimage.convolve``, always available, with many more passes over
   the data.
