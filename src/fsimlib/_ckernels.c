@@ -255,6 +255,30 @@ same_plane(const Py_buffer *a, const Py_buffer *b, const char *name)
     return 1;
 }
 
+/* get_float64_view for `count` maps of the first one's plane shape, named
+ * names[k]; the last is writable if `last_writable`.  On failure nothing is
+ * held and an exception is set. */
+static int
+get_float64_planes(PyObject *const *objects, int count, int last_writable,
+                   const char *const *names, Py_buffer *views)
+{
+    int held = 0;
+    for (; held < count; ++held) {
+        int writable = last_writable && held == count - 1;
+        if (get_float64_view(objects[held], &views[held], writable,
+                             names[held]) < 0) {
+            break;
+        }
+        if (held && !same_plane(&views[0], &views[held], names[held])) {
+            PyBuffer_Release(&views[held]);
+            break;
+        }
+    }
+    if (held == count) return 0;
+    while (held > 0) PyBuffer_Release(&views[--held]);
+    return -1;
+}
+
 /* ---- arguments ------------------------------------------------------ */
 
 /* 1 if the call has `expected` arguments, else 0 with a TypeError set. */
@@ -943,29 +967,16 @@ chroma_product(PyObject *Py_UNUSED(module), PyObject *const *args,
     double t4;
     if (!as_double(args[5], &t4)) return NULL;
     static const char *const names[5] = {"i1", "i2", "q1", "q2", "out"};
-    static const int positions[5] = {0, 1, 2, 3, 6};
+    PyObject *const maps[5] = {args[0], args[1], args[2], args[3], args[6]};
     Py_buffer views[5];
-    int held = 0;
-    PyObject *result = NULL;
-    for (; held < 5; ++held) {
-        if (get_float64_view(args[positions[held]], &views[held], held == 4,
-                             names[held]) < 0) {
-            goto done;
-        }
-        if (held && !same_plane(&views[0], &views[held], names[held])) {
-            ++held;
-            goto done;
-        }
-    }
+    if (get_float64_planes(maps, 5, 1, names, views) < 0) return NULL;
     Py_ssize_t n = views[0].shape[0] * views[0].shape[1], negative;
     Py_BEGIN_ALLOW_THREADS
     negative = chroma_product_loop(views[0].buf, views[1].buf, views[2].buf,
                                    views[3].buf, n, t3, t4, views[4].buf);
     Py_END_ALLOW_THREADS
-    result = PyLong_FromSsize_t(negative);
-done:
-    for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
-    return result;
+    for (int k = 0; k < 5; ++k) PyBuffer_Release(&views[k]);
+    return PyLong_FromSsize_t(negative);
 }
 
 /* ---- pooled_sums(pc1, pc2, g1, g2, chroma, t1, t2) ---------------------- */
@@ -1021,17 +1032,7 @@ pooled_sums(PyObject *Py_UNUSED(module), PyObject *const *args,
     static const char *const names[5] = {"pc1", "pc2", "g1", "g2", "chroma"};
     int count = args[4] == Py_None ? 4 : 5;
     Py_buffer views[5];
-    int held = 0;
-    PyObject *result = NULL;
-    for (; held < count; ++held) {
-        if (get_float64_view(args[held], &views[held], 0, names[held]) < 0) {
-            goto done;
-        }
-        if (held && !same_plane(&views[0], &views[held], names[held])) {
-            ++held;
-            goto done;
-        }
-    }
+    if (get_float64_planes(args, count, 0, names, views) < 0) return NULL;
     double sums[5] = {0.0, 0.0, 0.0, 0.0, 0.0};
     Py_ssize_t rows = views[0].shape[0], cols = views[0].shape[1];
     Py_BEGIN_ALLOW_THREADS
@@ -1045,11 +1046,9 @@ pooled_sums(PyObject *Py_UNUSED(module), PyObject *const *args,
                    t1, t2, sums);
     }
     Py_END_ALLOW_THREADS
-    result = Py_BuildValue("(ddddd)", sums[0], sums[1], sums[2], sums[3],
-                           sums[4]);
-done:
-    for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
-    return result;
+    for (int k = 0; k < count; ++k) PyBuffer_Release(&views[k]);
+    return Py_BuildValue("(ddddd)", sums[0], sums[1], sums[2], sums[3],
+                         sums[4]);
 }
 
 /* ---- weighted_planes(pixels, scale, weights, outs) ---------------------- */
