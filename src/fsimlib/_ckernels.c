@@ -930,6 +930,16 @@ done:
     return result;
 }
 
+/* ---- the local similarity of two maps -------------------------------- */
+
+/* (2 a b + t) / (a**2 + b**2 + t), in numpy's order of operations
+ * (similarity_map in _kernels.py). */
+static inline double
+similarity(double a, double b, double t)
+{
+    return (2 * a * b + t) / (a * a + b * b + t);
+}
+
 /* ---- chroma_product(i1, i2, q1, q2, t3, t4, out) ----------------------- */
 
 /* out = S_I * S_Q, each (2 a b + t) / (a**2 + b**2 + t) in numpy's order of
@@ -942,9 +952,7 @@ chroma_product_loop(const double *i1, const double *i2, const double *q1,
     Py_ssize_t negative = 0;
     for (Py_ssize_t j = 0; j < n; ++j) {
         double a = i1[j], b = i2[j], c = q1[j], d = q2[j];
-        double s_i = (2 * a * b + t3) / (a * a + b * b + t3);
-        double s_q = (2 * c * d + t4) / (c * c + d * d + t4);
-        double product = s_i * s_q;
+        double product = similarity(a, b, t3) * similarity(c, d, t4);
         out[j] = product;
         negative += product < 0;
     }
@@ -992,9 +1000,7 @@ pooled_row(const double *pc1, const double *pc2, const double *g1,
     double weighted_c = 0.0, plain_c = 0.0;
     for (Py_ssize_t j = 0; j < n; ++j) {
         double a = pc1[j], b = pc2[j], c = g1[j], d = g2[j];
-        double pc_sim = (2 * a * b + t1) / (a * a + b * b + t1);
-        double g_sim = (2 * c * d + t2) / (c * c + d * d + t2);
-        double local = g_sim * pc_sim;
+        double local = similarity(c, d, t2) * similarity(a, b, t1);
         double w = a > b ? a : b;
         weight += w;
         weighted += local * w;
