@@ -198,3 +198,121 @@ def test_reference_scores_survive_changes_to_returned_maps(colour: bool) -> None
         if array.flags.writeable:
             array[...] = 0.0
     assert reference.fsim(b, chromatic=True) == expected
+
+
+# --------------------------------------------------------------------------
+# Every public function x dtype x memory layout: bytes and flags unchanged.
+
+#: Flags a call must leave as they were (``owndata`` says nothing about the
+#: caller's array and is not compared).
+PROBED_FLAGS = ("writeable", "aligned", "c_contiguous", "f_contiguous")
+
+#: Integer dtypes of 8 and 16 bits have an inferred data range; the others
+#: are given one.
+PROBE_DTYPES = {
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "int16": np.int16,
+    "int32": np.int32,
+    "float32": np.float32,
+    "float64": np.float64,
+}
+LAYOUTS = ("c", "fortran", "strided", "read-only", "memmap", "read-only-memmap")
+
+
+def probe_options(dtype: type) -> dict[str, Any]:
+    """Options for a 0..255 image: the data range unless the dtype implies it."""
+    if np.dtype(dtype).itemsize * 8 in (8, 16) and np.dtype(dtype).kind in "ui":
+        return {}
+    return {"data_range": 255.0}
+
+
+def laid_out(values: NDArray, layout: str, tmp_path: Any, name: str) -> NDArray:
+    """``values`` in the given memory layout (same shape and dtype)."""
+    if layout == "c":
+        return np.ascontiguousarray(values)
+    if layout == "fortran":
+        return np.asfortranarray(values)
+    if layout == "strided":
+        wide = np.zeros(
+            (values.shape[0] * 2, values.shape[1] * 3, *values.shape[2:]), values.dtype
+        )
+        wide[::2, ::3] = values
+        return wide[::2, ::3]
+    if layout == "read-only":
+        array = values.copy()
+        array.flags.writeable = False
+        return array
+    path = tmp_path / f"{name}.dat"
+    mapped = np.memmap(path, dtype=values.dtype, mode="w+", shape=values.shape)
+    mapped[...] = values
+    mapped.flush()
+    if layout == "memmap":
+        return mapped
+    del mapped
+    return np.memmap(path, dtype=values.dtype, mode="r", shape=values.shape)
+
+
+def snapshot(array: NDArray) -> tuple[bytes, dict[str, bool], bytes | None]:
+    """Bytes and flags of ``array``, and the bytes of the array it views."""
+    base = array.base if isinstance(array.base, np.ndarray) else None
+    flags = {name: bool(getattr(array.flags, name)) for name in PROBED_FLAGS}
+    return array.tobytes(), flags, None if base is None else base.tobytes()
+
+
+def call_public(entry: str, a: NDArray, b: NDArray, options: dict[str, Any]) -> None:
+    """Call one public function (and its variants) on the caller's ``a``, ``b``."""
+    grey_a, grey_b = first_plane(a), first_plane(b)
+    if entry == "fsim":
+        fsimlib.fsim(a, b, **options)
+        fsimlib.fsim(a, b, chromatic=True, downsample=False, **options)
+    elif entry == "compare":
+        fsimlib.compare(a, b, **options)
+    elif entry == "Reference":
+        reference = fsimlib.Reference(a, **options)
+        reference.fsim(b)
+        reference.fsim(b, chromatic=True)
+        reference.compare(b)
+        reference.fsim(a)
+    elif entry == "fsim_batch":
+        fsimlib.fsim_batch(a, [b, a], workers=2, **options)
+    elif entry == "phase_congruency":
+        fsimlib.phase_congruency(grey_a)
+        fsimlib.phase_congruency(grey_b, precision="float32")
+    elif entry == "box_downsample":
+        for factor in (1, 2, 3):
+            fsimlib.box_downsample(a, factor)
+    elif entry == "rgb_to_yiq":
+        fsimlib.rgb_to_yiq(grey_a, grey_b, grey_a)
+    elif entry == "automatic_factor":
+        fsimlib.automatic_factor(a.shape[:2])
+    else:  # pragma: no cover
+        msg = f"unknown entry {entry}"
+        raise ValueError(msg)
+
+
+PUBLIC_ENTRIES = (
+    "fsim",
+    "compare",
+    "Reference",
+    "fsim_batch",
+    "phase_congruency",
+    "box_downsample",
+    "rgb_to_yiq",
+    "automatic_factor",
+)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("dtype", list(PROBE_DTYPES.values()), ids=list(PROBE_DTYPES))
+@pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
+@pytest.mark.parametrize("entry", PUBLIC_ENTRIES)
+def test_public_functions_leave_bytes_and_flags_alone(
+    entry: str, colour: bool, dtype: type, layout: str, tmp_path: Any
+) -> None:
+    values_a, values_b = make_pair(colour, "F1", dtype)
+    a = laid_out(values_a, layout, tmp_path, "a")
+    b = laid_out(values_b, layout, tmp_path, "b")
+    before = [snapshot(a), snapshot(b)]
+    call_public(entry, a, b, probe_options(dtype))
+    assert [snapshot(a), snapshot(b)] == before

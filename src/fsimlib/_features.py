@@ -136,7 +136,20 @@ def extract_features(
     y, chroma = processed_planes(array, layout, options, chromatic=chromatic)
     pc = phase_congruency_map(y, options.params, options.precision, options.threads)
     gradient = options.gradient.magnitude(y)
-    for plane in (y, pc, gradient, *(chroma or ())):
-        if plane.base is None:  # never flag a view of the caller's array
-            plane.flags.writeable = False
-    return ImageFeatures(y, chroma, pc, gradient)
+    if chroma is not None:
+        chroma = (read_only_view(chroma[0]), read_only_view(chroma[1]))
+    return ImageFeatures(
+        read_only_view(y), chroma, read_only_view(pc), read_only_view(gradient)
+    )
+
+
+def read_only_view(plane: NDArray[np.float64]) -> NDArray[np.float64]:
+    """A read-only view of ``plane``; ``plane``'s own flags are left alone.
+
+    The luminance plane may be the caller's own float64 array (greyscale
+    input, no downsampling): only the new view is flagged, never the array
+    the caller holds.
+    """
+    view = plane.view()
+    view.flags.writeable = False
+    return view
