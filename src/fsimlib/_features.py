@@ -144,7 +144,7 @@ def extract_features(
 
 
 def read_only_view(plane: NDArray[np.float64]) -> NDArray[np.float64]:
-    """A read-only view of ``plane``; ``plane``'s own flags are left alone.
+    """Return a read-only view of ``plane``, leaving its own flags alone.
 
     The luminance plane may be the caller's own float64 array (greyscale
     input, no downsampling): only the new view is flagged, never the array
