@@ -14,7 +14,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy import signal
@@ -22,7 +22,8 @@ from scipy import signal
 import fsimlib
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
-#: Odd, even and prime sides, some smaller than the factor.
+#: Odd, even and prime sides, some smaller than the factor (which may be as
+#: large as the longer side).
 SIDES = st.sampled_from(
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 23, 24, 29, 31, 32, 37, 41]
 )
@@ -98,6 +99,7 @@ def test_automatic_factor(shape: tuple[int, int], factor: int) -> None:
 def test_box_downsample_equals_the_spec(
     seed: int, rows: int, cols: int, factor: int, dtype: type
 ) -> None:
+    assume(factor <= max(rows, cols))
     plane = random_plane(np.random.default_rng(seed), (rows, cols), dtype)
     result = fsimlib.box_downsample(plane, factor)
     assert result.dtype == np.float64
@@ -121,6 +123,7 @@ def test_box_downsample_equals_the_spec(
 def test_integer_boxes_are_summed_exactly(
     seed: int, rows: int, cols: int, factor: int, dtype: type
 ) -> None:
+    assume(factor <= max(rows, cols))
     # Integer sums fit float64 exactly, so the only rounding is the final
     # division by F**2: the result is the correctly rounded mean, bit for bit.
     rng = np.random.default_rng(seed)
@@ -342,3 +345,38 @@ def test_box_downsample_allocates_no_more_than_input_plus_output(
     finally:
         tracemalloc.stop()
     assert peak <= image.nbytes + result.nbytes + 64 * 1024, peak
+
+
+@pytest.mark.parametrize("factor", [4, 10**20, 2**63])
+def test_factors_beyond_the_image_are_refused_at_once(factor: int) -> None:
+    # A factor is looped over: 10**20 used to run forever.
+    with pytest.raises(ValueError, match=rf"from 1 to 3 .*3 x 2 image\), got {factor}"):
+        fsimlib.box_downsample(np.ones((3, 2)), factor)
+
+
+def test_factor_equal_to_the_longer_side_gives_one_row() -> None:
+    plane = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(
+        fsimlib.box_downsample(plane, 3), [[(0 + 1 + 3 + 4) / 9]]
+    )
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ([[1, 2], [3, 4]], [[2.5]]),
+        (((1.0, 2.0), (3.0, 5.0)), [[2.75]]),
+        ([[True, False], [True, True]], [[0.75]]),
+    ],
+)
+def test_array_likes_are_accepted(image: object, expected: list[list[float]]) -> None:
+    result = fsimlib.box_downsample(image, 2)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize(
+    "image", [[["a", "b"], ["c", "d"]], np.ones((2, 2), complex), [[None, 1], [2, 3]]]
+)
+def test_non_real_images_are_a_type_error(image: object) -> None:
+    with pytest.raises(TypeError, match="image must hold real numbers"):
+        fsimlib.box_downsample(image, 1)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ._kernels import get_kernels
 
@@ -155,7 +155,40 @@ def _block_sums(
     return sums
 
 
-def box_downsample(image: NDArray[np.number], factor: int) -> NDArray[np.float64]:
+def _real_image(image: ArrayLike) -> NDArray[Any]:
+    """``image`` as an ndarray of at least 2 dimensions with real values."""
+    array = image if isinstance(image, np.ndarray) else np.asarray(image)
+    if array.dtype.kind not in "biuf":
+        msg = (
+            f"image must hold real numbers (bool, integer or float), got "
+            f"dtype {array.dtype}"
+        )
+        raise TypeError(msg)
+    if array.ndim < 2:
+        msg = (
+            f"image must have at least 2 dimensions (rows, cols), got "
+            f"{array.ndim}-D input of shape {array.shape}"
+        )
+        raise ValueError(msg)
+    return array
+
+
+def _checked_factor(factor: object, shape: tuple[int, int]) -> int:
+    """``factor`` as an int from 1 to the longer side of ``shape``."""
+    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)):
+        msg = f"factor must be an int, got {type(factor).__name__} {factor!r}"
+        raise TypeError(msg)
+    longest = max(1, *shape)
+    if not 1 <= factor <= longest:
+        msg = (
+            f"factor must be from 1 to {longest} (the longer side of the "
+            f"{shape[0]} x {shape[1]} image), got {factor}"
+        )
+        raise ValueError(msg)
+    return int(factor)
+
+
+def box_downsample(image: ArrayLike, factor: int) -> NDArray[np.float64]:
     """Mean over ``factor x factor`` boxes, then keep rows/cols ``0, F, 2F, ...``.
 
     This equals the reference's ``conv2(x, ones(F) / F^2, 'same')`` (zeros
@@ -168,18 +201,27 @@ def box_downsample(image: NDArray[np.number], factor: int) -> NDArray[np.float64
 
     Parameters
     ----------
-    image : ndarray, shape (rows, cols, ...)
-        Real array, downsampled along its first two axes (trailing axes,
-        such as colour channels, are carried along).  Never modified, and
-        never converted to float at full size.
+    image : array_like, shape (rows, cols, ...)
+        Real array (bool, integer or float), downsampled along its first
+        two axes (trailing axes, such as colour channels, are carried
+        along).  Never modified, and never converted to float at full size.
     factor : int
-        Downsampling factor, at least 1.
+        Downsampling factor, from 1 to the longer side of the image (a
+        factor that large already gives a single row or column).
 
     Returns
     -------
     ndarray of float64, shape ``(ceil(rows / F), ceil(cols / F), ...)``
         A new array when ``factor > 1``; for ``factor == 1`` the input as
         float64 (no copy when it already is float64).
+
+    Raises
+    ------
+    TypeError
+        If ``factor`` is not an int or ``image`` does not hold real numbers.
+    ValueError
+        If ``image`` has fewer than 2 dimensions or ``factor`` is outside
+        1 to the longer side.
 
     Examples
     --------
@@ -192,18 +234,8 @@ def box_downsample(image: NDArray[np.number], factor: int) -> NDArray[np.float64
     >>> box_downsample(np.ones((3, 3)), 3)  # the border box reaches outside
     array([[0.44444444]])
     """
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)):
-        msg = f"factor must be an int, got {type(factor).__name__}"
-        raise TypeError(msg)
-    if factor < 1:
-        msg = f"factor must be at least 1, got {factor}"
-        raise ValueError(msg)
-    if np.ndim(image) < 2:
-        msg = (
-            f"image must have at least 2 dimensions (rows, cols), got "
-            f"{np.ndim(image)}-D input of shape {np.shape(image)}"
-        )
-        raise ValueError(msg)
+    image = _real_image(image)
+    factor = _checked_factor(factor, (image.shape[0], image.shape[1]))
     if factor == 1:
         return np.asarray(image, dtype=np.float64)
     out_shape = downsampled_shape((image.shape[0], image.shape[1]), factor)
