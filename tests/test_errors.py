@@ -620,7 +620,7 @@ def test_fsim_batch_rejects_bad_stacks(images1: Any, images2: Any, match: str) -
 # --- phase congruency -----------------------------------------------------
 
 PC_PARAMETER_CASES: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
-    "n_scales-zero": ({"n_scales": 0}, ValueError, "n_scales must be at least 1"),
+    "n_scales-zero": ({"n_scales": 0}, ValueError, "n_scales must be from 1 to 16"),
     "n_scales-bool": ({"n_scales": True}, TypeError, "n_scales must be an int"),
     "n_scales-float": ({"n_scales": 4.0}, TypeError, "n_scales must be an int"),
     "n_orientations-float": (
@@ -631,43 +631,85 @@ PC_PARAMETER_CASES: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
     "n_orientations-negative": (
         {"n_orientations": -1},
         ValueError,
-        "n_orientations must be at least 1",
+        "n_orientations must be from 1 to 32, got -1",
     ),
     "sigma_onf-above-1": (
         {"sigma_onf": 1.5},
         ValueError,
-        "sigma_onf must lie strictly between 0 and 1, got 1.5",
+        r"sigma_onf must be from 0\.05 to 0\.95, got 1\.5",
     ),
-    "sigma_onf-zero": ({"sigma_onf": 0.0}, ValueError, "sigma_onf must lie"),
+    "sigma_onf-zero": ({"sigma_onf": 0.0}, ValueError, "sigma_onf must be from"),
     "min_wavelength-zero": (
         {"min_wavelength": 0},
         ValueError,
-        "min_wavelength must be positive",
+        "min_wavelength must be from 1 to 10000, got 0",
     ),
-    "mult-nan": ({"mult": float("nan")}, ValueError, "mult must be finite"),
-    "mult-negative": ({"mult": -2.0}, ValueError, "mult must be positive"),
+    "mult-nan": (
+        {"mult": float("nan")},
+        ValueError,
+        "mult must be from 1 to 10, got nan",
+    ),
+    "mult-negative": ({"mult": -2.0}, ValueError, "mult must be from 1 to 10"),
     "dtheta_on_sigma-zero": (
         {"dtheta_on_sigma": 0.0},
         ValueError,
-        "dtheta_on_sigma must be positive",
+        r"dtheta_on_sigma must be from 0\.1 to 10, got 0\.0",
     ),
     "k-str": ({"k": "2"}, TypeError, "k must be a real number, got str"),
-    "k-negative": ({"k": -1.0}, ValueError, "non-negative"),
-    "epsilon-negative": ({"epsilon": -1e-4}, ValueError, "non-negative"),
-    "epsilon-inf": ({"epsilon": np.inf}, ValueError, "epsilon must be finite"),
+    "k-negative": ({"k": -1.0}, ValueError, "k must be from 0 to 1000"),
+    "epsilon-negative": ({"epsilon": -1e-4}, ValueError, "epsilon must be from 0 to"),
+    "epsilon-inf": ({"epsilon": np.inf}, ValueError, "epsilon must be from 0 to 100"),
     "noise_divisor-zero": (
         {"noise_divisor": 0.0},
         ValueError,
-        "noise_divisor must be positive",
+        r"noise_divisor must be from 0\.01 to 100, got 0\.0",
     ),
     "lowpass_cutoff-above-half": (
         {"lowpass_cutoff": 0.6},
         ValueError,
-        r"lowpass_cutoff must lie in \(0, 0\.5\]",
+        r"lowpass_cutoff must be from 0\.05 to 0\.5, got 0\.6",
     ),
-    "lowpass_order-zero": ({"lowpass_order": 0}, ValueError, "at least 1"),
+    "lowpass_order-zero": ({"lowpass_order": 0}, ValueError, "from 1 to 100, got 0"),
     "lowpass_order-float": ({"lowpass_order": 15.0}, TypeError, "must be an int"),
     "precision": ({"precision": "float16"}, ValueError, "precision must be one of"),
+    # Extremes that used to overflow, divide by zero or exhaust memory.
+    "mult-huge": (
+        {"mult": 1e300},
+        ValueError,
+        r"mult must be from 1 to 10, got 1e\+300",
+    ),
+    "mult-tiny": (
+        {"mult": 1e-300},
+        ValueError,
+        r"mult must be from 1 to 10, got 1e-300",
+    ),
+    "n_scales-2000": ({"n_scales": 2000}, ValueError, "n_scales must be from 1 to 16"),
+    "lowpass_order-10**400": (
+        {"lowpass_order": 10**400},
+        ValueError,
+        "lowpass_order must be from 1 to 100, got 1000",
+    ),
+    "dtheta_on_sigma-tiny": (
+        {"dtheta_on_sigma": 1e-300},
+        ValueError,
+        r"dtheta_on_sigma must be from 0\.1 to 10, got 1e-300",
+    ),
+    "n_orientations-10**12": (
+        {"n_orientations": 10**12},
+        ValueError,
+        "n_orientations must be from 1 to 32, got 1000000000000",
+    ),
+    "min_wavelength-huge": (
+        {"min_wavelength": 1e300},
+        ValueError,
+        "min_wavelength must be from 1 to 10000",
+    ),
+    "k-huge": ({"k": 1e308}, ValueError, "k must be from 0 to 1000"),
+    "longest-wavelength": (
+        {"min_wavelength": 100.0, "mult": 10.0, "n_scales": 6},
+        ValueError,
+        r"longest filter wavelength.* = 1e\+07 pixels, must be at most 1e\+06",
+    ),
 }
 
 
@@ -680,6 +722,38 @@ def test_phase_congruency_rejects_bad_parameters(
 ) -> None:
     with pytest.raises(error, match=match):
         fsimlib.phase_congruency(FLOAT, **options)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"n_scales": 16, "mult": 2.0, "min_wavelength": 3.0},
+        {"n_orientations": 32, "n_scales": 1},
+        {"sigma_onf": 0.95, "dtheta_on_sigma": 10.0, "lowpass_order": 100},
+        {"sigma_onf": 0.05, "dtheta_on_sigma": 0.1, "lowpass_cutoff": 0.05},
+        {"k": 1000.0, "epsilon": 100.0, "noise_divisor": 0.01},
+        {"k": 0.0, "epsilon": 0.0, "noise_divisor": 100.0, "mult": 1.0},
+    ],
+    ids=["defaults", "16-scales", "32-orientations", "narrow", "wide", "k-high", "k-0"],
+)
+def test_phase_congruency_accepts_the_ends_of_its_ranges(
+    options: dict[str, Any],
+) -> None:
+    pc = fsimlib.phase_congruency(FLOAT, **options)
+    assert pc.shape == FLOAT.shape
+    assert np.isfinite(pc).all()
+    assert 0.0 <= pc.min() <= pc.max() <= 1.0
+
+
+def test_filters_missing_every_frequency_of_the_image_are_a_value_error() -> None:
+    # A 1e4-pixel wavelength with a narrow band on a tiny image: the
+    # smallest-scale filter is zero everywhere and the noise model would
+    # divide 0 by 0.
+    with pytest.raises(ValueError, match=r"zero at every frequency of a 4 x 5 image"):
+        fsimlib.phase_congruency(
+            FLOAT[:4, :5], n_scales=1, min_wavelength=1e4, sigma_onf=0.95
+        )
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,30 @@ def squared_median(values: NDArray[np.floating]) -> float:
     return (lower * lower + upper * upper) / 2
 
 
+def check_filters_reach_image(
+    bank: LogGaborBank, shape: tuple[int, int], params: PhaseCongruencyParameters
+) -> None:
+    """Raise if a smallest-scale filter is zero at every frequency of ``shape``.
+
+    The noise model divides by that filter's energy.  It vanishes when the
+    filter's pass band lies far from every frequency the image has (a
+    ``min_wavelength`` much longer than the image, say, with a narrow band
+    from ``sigma_onf`` near 1).
+    """
+    if np.all(bank.smallest_scale_energy > 0):
+        return
+    msg = (
+        f"the smallest-scale log-Gabor filters (min_wavelength="
+        f"{params.min_wavelength!r}, sigma_onf={params.sigma_onf!r}, "
+        f"dtheta_on_sigma={params.dtheta_on_sigma!r}, lowpass_cutoff="
+        f"{params.lowpass_cutoff!r}, lowpass_order={params.lowpass_order!r}) "
+        f"are zero at every frequency of a {shape[0]} x {shape[1]} image; "
+        "use a min_wavelength between 2 pixels and the image's size, or a "
+        "smaller sigma_onf"
+    )
+    raise ValueError(msg)
+
+
 def phase_congruency_map(
     plane: NDArray[np.float64],
     params: PhaseCongruencyParameters,
@@ -124,6 +148,7 @@ def phase_congruency_map(
     complex_dtype = _COMPLEX[precision]
     real_dtype = _REAL[precision]
     bank = log_gabor_bank(shape, params, real_dtype)
+    check_filters_reach_image(bank, shape, params)
     kernels = get_kernels()
     engine = get_engine()
     forward = engine.plan(shape, complex_dtype, "forward", threads)
