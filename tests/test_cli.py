@@ -706,6 +706,38 @@ def test_correlate_usage_errors(tmp_path: Path, args: list[str], text: str) -> N
     assert_one_line_error(result, text)
 
 
+@pytest.mark.parametrize(
+    "cell", ["1_0", "inf", "-Infinity", "nan", "0x1p-1", "1e", "."]
+)
+def test_correlate_reads_decimal_numbers_only(tmp_path: Path, cell: str) -> None:
+    # Python's float() takes "1_0" (as 10), "inf" and "nan": none is a score.
+    rows = [{"fsim": repr(0.8 + i / 100), "mos": str(i)} for i in range(8)]
+    rows[3]["fsim"] = cell
+    write_csv(tmp_path / "scores.csv", rows)
+    result = run(["correlate", "scores.csv", "--mos", "mos"], cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert_one_line_error(result, f"line 5: column 'fsim' is {cell!r}, not a number")
+
+
+def test_correlate_accepts_plain_decimals(tmp_path: Path) -> None:
+    cells = ["0.8", " 0.85 ", "+0.9", ".95", "9.7e-1", "1E0", "1", "0.99"]
+    rows = [{"fsim": cell, "mos": str(i)} for i, cell in enumerate(cells)]
+    write_csv(tmp_path / "scores.csv", rows)
+    result = run(["correlate", "scores.csv", "--mos", "mos", "--json"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = fsimlib.correlate([float(cell) for cell in cells], range(8))
+    assert json.loads(result.stdout)["overall"]["srocc"] == expected.srocc
+
+
+def test_correlate_refuses_repeated_column_names(tmp_path: Path) -> None:
+    (tmp_path / "scores.csv").write_text(
+        "fsim,mos,fsim\n0.9,1,0.3\n0.95,2,0.4\n0.8,3,0.5\n", encoding="utf-8"
+    )
+    result = run(["correlate", "scores.csv", "--mos", "mos"], cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert_one_line_error(result, "more than one column named 'fsim'")
+
+
 # --------------------------------------------------------------------------
 # demo
 

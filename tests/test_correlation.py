@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy.optimize import curve_fit
 from scipy.stats import kendalltau, pearsonr, spearmanr
@@ -181,3 +183,59 @@ def test_inputs_are_not_modified() -> None:
     fsimlib.correlate(scores, mos)
     np.testing.assert_array_equal(scores, before[0])
     np.testing.assert_array_equal(mos, before[1])
+
+
+MOS7 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+
+@pytest.mark.parametrize(
+    ("scores", "match"),
+    [
+        # The mean of seven 0.9s is not exactly 0.9: their std is 1e-16, and
+        # the fit used to "succeed" with b2 = 9e15.
+        ([0.9] * 7, r"scores are all equal \(they span 0\.0 around 0\.9"),
+        ([0.9] * 6 + [0.9 + 2e-16], "scores are all equal"),
+        ([0.9] * 6 + [0.91], r"at least 6 distinct scores, got 2 distinct among 7"),
+        ([0.1, 0.1, 0.2, 0.2, 0.3, 0.4, 0.5], "at least 6 distinct scores, got 5"),
+        ([0.9] * 5, "at least 6 pairs, got 5"),
+    ],
+)
+def test_degenerate_scores_are_refused(scores: list[float], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        fsimlib.fit_logistic(scores, MOS7[: len(scores)])
+
+
+def test_correlate_reports_no_rmse_for_constant_scores() -> None:
+    # It used to report RMSE 1.5995 (here 2.43) from a degenerate fit.
+    result = fsimlib.correlate([0.9] * 7, MOS7)
+    assert result.fit is None
+    assert math.isnan(result.rmse)
+    assert math.isnan(result.plcc_logistic)
+    assert "scores are all equal" in str(result.fit_error)
+
+
+def test_a_fit_that_became_a_step_is_refused() -> None:
+    from fsimlib._correlation import _check_fitted
+
+    scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    _check_fitted((4.0, 1000.0, 0.35, 0.0, 3.0), scores)  # exponent 500: kept
+    with pytest.raises(ValueError, match=r"degenerated into a step .*b2=2000"):
+        _check_fitted((4.0, 2000.0, 0.35, 0.0, 3.0), scores)
+    with pytest.raises(ValueError, match="non-finite parameters"):
+        _check_fitted((4.0, math.nan, 0.35, 0.0, 3.0), scores)
+
+
+@settings(max_examples=60)
+@given(
+    scores=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=6, max_size=30),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_fit_is_finite_or_a_value_error(scores: list[float], seed: int) -> None:
+    x = np.array(scores)
+    mos = np.random.default_rng(seed).uniform(1, 5, x.size)
+    try:
+        fit = fsimlib.fit_logistic(x, mos)
+    except ValueError:
+        return  # a refusal is fine: a silent NaN is not
+    assert all(math.isfinite(value) for value in fit.parameters)
+    assert np.isfinite(fit.predict(x)).all()

@@ -144,7 +144,7 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
     Parameters
     ----------
     scores : array_like
-        Objective scores, 1-D, at least 6, not all equal.
+        Objective scores, 1-D, at least 6 distinct values.
     mos : array_like
         Subjective scores (MOS or DMOS) of the same pairs.
 
@@ -156,8 +156,12 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
     Raises
     ------
     ValueError
-        For inputs of different lengths, fewer than 6 pairs, non-finite
-        values, constant scores, or a fit that does not converge.
+        For inputs of different lengths, fewer than 6 pairs or 6 distinct
+        scores, non-finite values, scores that are equal (up to round-off:
+        a range of at most 1e-12 of their magnitude), or a fit that does not converge or
+        degenerates into a step (``|b2| * (max(scores) - min(scores))``
+        above 700, where ``exp`` would overflow within the scores' range).
+        A fit never returns NaN or infinite parameters.
 
     Examples
     --------
@@ -179,10 +183,8 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
             f"pairs, got {x.size}"
         )
         raise ValueError(msg)
+    _check_scores_spread(x)
     spread = float(np.std(x))
-    if spread == 0.0:
-        msg = "scores are all equal; a logistic cannot be fitted to them"
-        raise ValueError(msg)
     direction = 1.0
     if float(np.ptp(y)) > 0.0:
         direction = math.copysign(1.0, float(pearsonr(x, y).statistic))
@@ -203,10 +205,55 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
         msg = f"the logistic fit did not converge: {error}"
         raise ValueError(msg) from error
     parameters = tuple(float(value) for value in fitted)
+    _check_fitted(parameters, x)
+    return LogisticFit(parameters, initial)  # type: ignore[arg-type]
+
+
+#: Scores whose range is at most this fraction of their magnitude differ by
+#: round-off only (some 4500 ulps): no curve can be fitted to them.
+ROUND_OFF_SPREAD = 1e-12
+#: Largest ``|b2| * (max(scores) - min(scores))``: beyond it ``exp`` in the
+#: logistic overflows within the range of the scores (at about 709), and the
+#: fitted curve is a step that only separates two groups of scores.
+MAX_LOGISTIC_EXPONENT = 700.0
+
+
+def _check_scores_spread(x: NDArray[np.float64]) -> None:
+    """Raise if the scores are equal up to round-off, or too few differ."""
+    spread = float(np.ptp(x))
+    magnitude = float(np.max(np.abs(x)))
+    if spread <= ROUND_OFF_SPREAD * magnitude:
+        msg = (
+            f"scores are all equal (they span {spread!r} around {float(x[0])!r}, "
+            f"at most {ROUND_OFF_SPREAD:g} of their size); a logistic cannot be "
+            "fitted to them"
+        )
+        raise ValueError(msg)
+    distinct = int(np.unique(x).size)
+    if distinct < MIN_FIT_PAIRS:
+        msg = (
+            f"fitting the 5-parameter logistic needs at least {MIN_FIT_PAIRS} "
+            f"distinct scores, got {distinct} distinct among {x.size}: with "
+            "fewer, the curve passes through every group of equal scores "
+            "whatever their values"
+        )
+        raise ValueError(msg)
+
+
+def _check_fitted(parameters: tuple[float, ...], x: NDArray[np.float64]) -> None:
+    """Raise if a fit has non-finite parameters or degenerated into a step."""
     if not all(math.isfinite(value) for value in parameters):
         msg = "the logistic fit did not converge: non-finite parameters"
         raise ValueError(msg)
-    return LogisticFit(parameters, initial)  # type: ignore[arg-type]
+    exponent = abs(parameters[1]) * float(np.ptp(x))
+    if exponent > MAX_LOGISTIC_EXPONENT:
+        msg = (
+            f"the logistic fit degenerated into a step (slope b2={parameters[1]:.4g} "
+            f"over scores spanning {float(np.ptp(x)):.4g}, an exponent of "
+            f"{exponent:.4g} > {MAX_LOGISTIC_EXPONENT:g}); the scores do not "
+            "spread enough to fit a logistic"
+        )
+        raise ValueError(msg)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -436,13 +437,21 @@ def batch(
 # correlate
 
 
+#: A decimal number as a table cell holds it: ``3``, ``-0.25``, ``1e-3``.
+#: Python's ``float`` also takes ``1_0`` (as 10), ``inf``, ``nan`` and
+#: ``infinity``, none of which is a score.
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _number(text: str, column: str, line: int, table: Path) -> float:
-    try:
+    value = math.nan
+    if _DECIMAL.fullmatch(text.strip()):
         value = float(text)
-    except ValueError:
-        value = math.nan
     if not math.isfinite(value):
-        msg = f"{table}, line {line}: column {column!r} is {text!r}, not a number"
+        msg = (
+            f"{table}, line {line}: column {column!r} is {text!r}, not a "
+            "number (expected a finite decimal such as 0.93 or 1e-3)"
+        )
         raise click.UsageError(msg)
     return value
 
@@ -458,6 +467,13 @@ def _read_scores(
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         msg = f"cannot read {table}: {error}"
         raise click.UsageError(msg) from error
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        msg = (
+            f"{table} has more than one column named {', '.join(map(repr, repeated))}; "
+            "column names must be unique"
+        )
+        raise click.UsageError(msg)
     for option, column in (("--score", score), ("--mos", mos), ("--by", by)):
         if column is not None and column not in header:
             msg = f"{table} has no column {column!r} ({option}); columns: {header}"
