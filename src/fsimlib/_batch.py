@@ -44,7 +44,8 @@ def fsim_batch(
         not of the stack.
     workers : int, optional
         Threads that score pairs concurrently, with ``scipy.fft``'s meaning
-        (``None``: one; ``-1``: one per CPU).  Results do not depend on it.
+        (``None``: one; ``-1``: one per CPU), at most 64.  Results do not
+        depend on it.
 
     Returns
     -------

@@ -418,11 +418,18 @@ def clear_plans() -> None:
         engine.clear()
 
 
+#: Most threads one call may use.  More gains nothing on any machine the
+#: library targets, and made ``workers=100000`` take half a minute; from
+#: about 80 threads on, the FFTs were also measured to split finely enough
+#: to change the score's last bit.
+MAX_WORKERS = 64
+
+
 def resolve_workers(workers: int | None) -> int:
     """Turn scipy's ``workers`` convention into a positive thread count.
 
     ``None`` means 1; a negative value counts back from the number of CPUs
-    (``-1`` is all of them).
+    (``-1`` is all of them).  At most :data:`MAX_WORKERS` (64).
     """
     if workers is None:
         return 1
@@ -439,5 +446,8 @@ def resolve_workers(workers: int | None) -> int:
         if resolved < 1:
             msg = f"workers={workers} asks for fewer than 1 of the {cpus} CPUs"
             raise ValueError(msg)
-        return resolved
+        return min(resolved, MAX_WORKERS)
+    if workers > MAX_WORKERS:
+        msg = f"workers must be at most {MAX_WORKERS}, got {workers}"
+        raise ValueError(msg)
     return workers
