@@ -884,3 +884,106 @@ def test_validation_survives_python_optimisation() -> None:
     assert len(lines) == 10, completed.stdout
     for line in lines:
         assert line.endswith("Error"), f"no ValueError/TypeError under -O: {line}"
+
+
+# --- limits: values that would overflow, lose precision or never finish ---
+
+
+def huge_gradient(image: NDArray[np.float64]) -> NDArray[np.float64]:
+    return fsimlib.SCHARR.magnitude(image) * 1e160
+
+
+LIMIT_CASES: dict[str, tuple[Any, Any, dict[str, Any], str]] = {
+    # 255 / 1e-307 overflows: the score used to be NaN.
+    "data_range-tiny": (
+        FLOAT * 1e-310,
+        FLOAT2 * 1e-310,
+        {"data_range": 1e-307},
+        r"data_range=1e-307 scales .* by 255 / data_range = inf",
+    ),
+    # Values far from zero compared with their range overflow when squared.
+    "offset-huge": (
+        FLOAT + 1e110,
+        FLOAT2 + 1e110,
+        {"data_range": 255.0},
+        r"grey levels up to 1e\+110 in magnitude; they must stay within 1e\+100",
+    ),
+    "gradient-kernel-huge": (
+        FLOAT,
+        FLOAT2,
+        {"data_range": 255, "gradient": (SCHARR_X * 1e153, SCHARR_Y)},
+        r"kernel_x's absolute values sum to 2e\+153; at most 1e\+50",
+    ),
+    "gradient-callable-huge": (
+        FLOAT,
+        FLOAT2,
+        {"data_range": 255, "gradient": huge_gradient},
+        r"gradient function huge_gradient returned magnitudes up to .*e\+16\d; "
+        r"at most 1e\+150",
+    ),
+    # Beyond 2**53 float64 rounds neighbouring integers together: the pair
+    # used to score 1.0.
+    "uint64-near-2**63": (
+        GREY.astype(np.uint64) + np.uint64(2**63 - 256),
+        GREY2.astype(np.uint64) + np.uint64(2**63 - 256),
+        {"data_range": 255},
+        r"holds uint64 values from 9223372036854775552 to .* beyond "
+        r"2\*\*53 = 9007199254740992",
+    ),
+    "int64-below-minus-2**53": (
+        GREY.astype(np.int64) - 2**60,
+        GREY2.astype(np.int64) - 2**60,
+        {"data_range": 255},
+        r"holds int64 values from -1152921504606846\d+ .* beyond 2\*\*53",
+    ),
+    "workers-100000": (GREY, GREY2, {"workers": 100000}, "workers must be at most 64"),
+}
+
+
+@pytest.mark.parametrize("entry", ALL_ENTRY_POINTS)
+@pytest.mark.parametrize(
+    ("image1", "image2", "options", "match"),
+    [pytest.param(*case, id=name) for name, case in LIMIT_CASES.items()],
+)
+def test_limits_are_value_errors(
+    entry: Callable[..., object],
+    image1: Any,
+    image2: Any,
+    options: dict[str, Any],
+    match: str,
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        entry(image1, image2, **options)
+
+
+def test_values_just_inside_the_limits_score_finitely() -> None:
+    # Grey levels of 1e100 with kernels summing to 1e50: gradients of
+    # 1e150, whose squares are still finite.
+    big = fsimlib.GradientOperator(SCHARR_X * 0.5e50, SCHARR_Y * 0.5e50)
+    score = fsimlib.fsim(
+        FLOAT * (1e100 / 255), FLOAT2 * (1e100 / 255), data_range=1e100, gradient=big
+    )
+    assert 0.0 < score < 1.0
+    # Integers up to 2**53 are exact in float64: accepted, and scored as
+    # the same values given as float64.
+    exact = (GREY.astype(np.int64) + 2**53 - 255, GREY2.astype(np.int64) + 2**53 - 255)
+    as_float = tuple(image.astype(np.float64) for image in exact)
+    assert fsimlib.fsim(*exact, data_range=255) == fsimlib.fsim(
+        *as_float, data_range=255
+    )
+
+
+def test_workers_up_to_the_maximum_give_the_same_score() -> None:
+    expected = fsimlib.fsim(FLOAT, FLOAT2, data_range=255)
+    assert fsimlib.fsim(FLOAT, FLOAT2, data_range=255, workers=64) == expected
+    many = fsimlib.fsim_batch(GREY, np.stack([GREY2] * 3), workers=64)
+    np.testing.assert_array_equal(many, expected)
+
+
+def test_non_finite_scores_are_never_returned() -> None:
+    from fsimlib._similarity import pooled_scores
+
+    ones = np.ones((4, 4))
+    overflowing = np.full((4, 4), 1e200)  # squares overflow to inf
+    with pytest.raises(ValueError, match=r"FSIM came out nan .*overflowed"):
+        pooled_scores(ones, ones, overflowing, overflowing, None)

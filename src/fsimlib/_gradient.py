@@ -34,7 +34,9 @@ class GradientOperator:
     Parameters
     ----------
     kernel_x, kernel_y : array_like
-        Real, finite 2-D kernels with odd sides, so that each has a centre.
+        Real, finite 2-D kernels with odd sides, so that each has a centre,
+        whose absolute values sum to at most 1e50 (so the squared gradient
+        stays finite).
     name : str, optional
         A label for reprs and results.
 
@@ -82,8 +84,27 @@ def _check_kernel(kernel: ArrayLike, name: str) -> NDArray[np.float64]:
     if not np.isfinite(array).all():
         msg = f"{name} contains NaN or infinite values"
         raise ValueError(msg)
+    total = float(np.sum(np.abs(array)))
+    if not total <= MAX_KERNEL_SUM:  # an overflowing sum is inf
+        msg = (
+            f"{name}'s absolute values sum to {total:.4g}; at most "
+            f"{MAX_KERNEL_SUM:g} keeps the squared gradient finite (scale "
+            "the kernel down: FSIM's gradient constant is tuned for kernels "
+            "summing to about 2)"
+        )
+        raise ValueError(msg)
     array.flags.writeable = False
     return array
+
+
+#: Largest sum of a kernel's absolute values.  With grey levels of at most
+#: 1e100 in magnitude (see ``fsimlib._validation.MAX_GREY_LEVEL``) the
+#: gradient stays below 1e150 and its square, summed over two kernels and
+#: two images, finite.
+MAX_KERNEL_SUM = 1e50
+#: Largest gradient magnitude a gradient callable may return, for the same
+#: reason: ``G1**2 + G2**2`` of two such values is finite.
+MAX_GRADIENT = 1e150
 
 
 def _real_array(values: object, name: str) -> NDArray[np.float64]:
@@ -155,6 +176,15 @@ class CallableGradient:
             msg = (
                 f"gradient function {self.name} returned negative, NaN or "
                 "infinite values; expected a non-negative magnitude"
+            )
+            raise ValueError(msg)
+        largest = float(np.max(result))
+        if largest > MAX_GRADIENT:
+            msg = (
+                f"gradient function {self.name} returned magnitudes up to "
+                f"{largest:.4g}; at most {MAX_GRADIENT:g} keeps their squares "
+                "finite (FSIM's gradient constant is tuned for magnitudes of "
+                "0..255 grey levels)"
             )
             raise ValueError(msg)
         return result

@@ -32,6 +32,7 @@ from ._validation import (
     check_flag,
     check_pair_layout,
     check_precision,
+    check_scaled_values,
     check_values_within_range,
     image_layout,
     resolve_data_range,
@@ -139,7 +140,8 @@ def feature_options(
     if data_range is not None or any(
         np.issubdtype(a.dtype, np.floating) for a in arrays
     ):
-        check_values_within_range(arrays, resolved_range)
+        low, high = check_values_within_range(arrays, resolved_range)
+        check_scaled_values(low, high, resolved_range, REFERENCE_RANGE)
     return FeatureOptions(
         factor=resolve_factor(downsample, prepared[0].layout.spatial_shape),
         scale=REFERENCE_RANGE / resolved_range,
@@ -299,10 +301,11 @@ def fsim(
         and deviates from the float64 score by about 1e-7.
     workers : int, optional
         Threads, with ``scipy.fft``'s meaning (``None``: one, negative:
-        counted back from the number of CPUs).  With two or more, the two
-        images are processed at the same time, each with half the threads
-        for its FFTs; the score is the same to the bit.  For throughput
-        over many pairs, :func:`fsim_batch` scores pairs in parallel.
+        counted back from the number of CPUs), at most 64.  With two or
+        more, the two images are processed at the same time, each with
+        half the threads for its FFTs; the score is the same to the bit.
+        For throughput over many pairs, :func:`fsim_batch` scores pairs in
+        parallel.
 
     Returns
     -------

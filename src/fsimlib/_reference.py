@@ -20,6 +20,7 @@ from ._phase_congruency import Precision
 from ._validation import (
     check_flag,
     check_pair_layout,
+    check_scaled_values,
     check_values_within_range,
     resolve_data_range,
 )
@@ -123,9 +124,10 @@ class Reference:
         if self._value_bounds is None:
             resolve_data_range(None, (self._dtype, prepared.array.dtype))
         else:
-            check_values_within_range(
+            low, high = check_values_within_range(
                 (self._value_bounds, prepared.array), self._options_range
             )
+            check_scaled_values(low, high, self._options_range, REFERENCE_RANGE)
         return prepared
 
     def compare(self, image: ArrayLike, /) -> FSIMResult:

@@ -68,4 +68,13 @@ def pooled_scores(
         score, score_c = weighted / weight, weighted_c / weight
     else:
         score, score_c = plain / pc1.size, plain_c / pc1.size
+    if not (math.isfinite(score) and math.isfinite(score_c)):
+        # Validation of the inputs keeps every value finite; this guards
+        # what it cannot see, so that no NaN is ever returned as a score.
+        msg = (
+            f"FSIM came out {score!r} (FSIMc {score_c!r}): an intermediate "
+            "value overflowed; check the images' data_range and the gradient "
+            "operator's scale"
+        )
+        raise ValueError(msg)
     return score, (score if chroma is None else score_c)

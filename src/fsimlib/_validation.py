@@ -57,7 +57,32 @@ def as_real_array(image: ArrayLike, name: str) -> NDArray[np.number]:
     if np.issubdtype(dtype, np.floating) and not np.isfinite(array).all():
         msg = f"{name} contains NaN or infinite values; expected finite values"
         raise ValueError(msg)
+    if np.issubdtype(dtype, np.integer) and dtype.itemsize * 8 > FLOAT64_MANTISSA:
+        _check_exact_in_float64(array, name)
     return array
+
+
+#: Bits of float64's significand: integers up to ``2**53`` are exact in it.
+FLOAT64_MANTISSA = 53
+
+
+def _check_exact_in_float64(array: NDArray[np.integer], name: str) -> None:
+    """Raise if a 64-bit integer image holds values float64 cannot represent.
+
+    FSIM works in float64; beyond ``2**53`` neighbouring integers round to
+    the same float, and nearly equal images score 1.0.
+    """
+    limit = 2**FLOAT64_MANTISSA
+    low, high = int(np.min(array)), int(np.max(array))
+    if -limit <= low and high <= limit:
+        return
+    msg = (
+        f"{name} holds {array.dtype} values from {low} to {high}, beyond "
+        f"2**{FLOAT64_MANTISSA} = {limit} in magnitude, where float64 (FSIM's "
+        "working precision) cannot represent every integer; subtract an "
+        "offset or rescale the image first"
+    )
+    raise ValueError(msg)
 
 
 def check_plane(image: ArrayLike, name: str) -> NDArray[np.float64]:
@@ -259,12 +284,12 @@ def resolve_data_range(
 
 def check_values_within_range(
     arrays: tuple[NDArray[np.number], ...], data_range: float
-) -> None:
+) -> tuple[float, float]:
     """Raise if the values of the images span more than ``data_range``.
 
     Integer images whose range was inferred from the dtype always pass.  A
     tolerance of a few ulps of ``data_range`` forgives rounding in the
-    caller's own scaling.
+    caller's own scaling.  Returns the smallest and largest value.
     """
     low = min(float(np.min(array)) for array in arrays)
     high = max(float(np.max(array)) for array in arrays)
@@ -275,3 +300,35 @@ def check_values_within_range(
             "were scaled to (e.g. 255 for 8-bit values, 1.0 for [0, 1])"
         )
         raise ValueError(msg)
+    return low, high
+
+
+#: Largest magnitude of an image value once scaled to grey levels (0..255
+#: for an image that spans its data range).  Every intermediate value of
+#: FSIM then stays finite: squared Fourier responses and, with gradient
+#: kernels whose absolute values sum to at most 1e50, squared gradients.
+MAX_GREY_LEVEL = 1e100
+
+
+def check_scaled_values(
+    low: float, high: float, data_range: float, grey_levels: float
+) -> None:
+    """Raise unless the values, scaled to grey levels, are finite and moderate.
+
+    ``low..high`` times ``grey_levels / data_range`` must be finite and
+    within :data:`MAX_GREY_LEVEL` in magnitude.  A tiny ``data_range``
+    (``1e-307``) or values far from zero compared with their range would
+    overflow inside FSIM and give NaN.
+    """
+    scale = grey_levels / data_range
+    largest = max(abs(low), abs(high)) * scale
+    if math.isfinite(scale) and largest <= MAX_GREY_LEVEL:
+        return
+    msg = (
+        f"data_range={data_range!r} scales the image values ({low!r} to "
+        f"{high!r}) by {grey_levels:g} / data_range = {scale:.4g}, to grey "
+        f"levels up to {largest:.4g} in magnitude; they must stay within "
+        f"{MAX_GREY_LEVEL:g} for FSIM to be finite: pass the range the values "
+        "actually span, or subtract their offset first"
+    )
+    raise ValueError(msg)
