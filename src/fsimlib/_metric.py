@@ -281,7 +281,8 @@ def fsim(
         Span of the values the images can take (255 for 8-bit).  Inferred
         from integer dtypes (uint8: 255, uint16: 65535); required for
         floating-point images.  Images are scaled by ``255 / data_range``,
-        the range FSIM's constants assume.
+        the range FSIM's constants assume; the scaled values must stay
+        within 1e100 in magnitude, which keeps every step finite.
     channel_axis : int, optional
         Axis of the colour channels of 3-D images.  By default 2-D images
         are greyscale and 3-D images have channels last.
@@ -321,7 +322,12 @@ def fsim(
         For mismatched shapes or channel counts, arrays that are not 2-D or
         3-D, RGBA input, images that are empty or smaller than 2 x 2 after
         downsampling, NaN or infinite values, floating-point images without
-        ``data_range``, or values spanning more than ``data_range``.
+        ``data_range``, values spanning more than ``data_range`` or too
+        large once scaled (above), 64-bit integers beyond ``2**53`` (not
+        exact in float64), gradient kernels whose absolute values sum
+        above 1e50 or a gradient callable returning magnitudes above 1e150,
+        ``workers`` above 64, or, as a last guard, a score that is not
+        finite.
 
     See Also
     --------
