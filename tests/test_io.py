@@ -8,6 +8,8 @@ are integers).
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -227,3 +229,119 @@ def test_str_and_path_read_the_same(tmp_path: Path) -> None:
     first, second = fsimlib.read_image(path), fsimlib.read_image(str(path))
     np.testing.assert_array_equal(first.array, second.array)
     assert first.data_range == second.data_range
+
+
+# --------------------------------------------------------------------------
+# Size limit: the header is checked before decoding
+
+
+def forged_png(path: Path, width: int, height: int) -> None:
+    """A valid PNG header claiming ``width x height`` with almost no data."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 100))
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_refused_from_its_header(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    forged_png(path, 50000, 50000)
+    assert path.stat().st_size < 200
+    # Decoding would fail as "truncated": this message shows nothing was.
+    with pytest.raises(
+        ValueError,
+        match=r"bomb\.png: its header declares 50000 x 50000 = 2500000000 pixels, "
+        r"more than max_pixels=268435456",
+    ):
+        fsimlib.read_image(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "writer"),
+    [
+        ("png8-grey", lambda path: iio.imwrite(path, grey(np.uint8))),
+        ("png16-rgb", lambda path: write_png16(path, rgb(np.uint16))),
+        ("tiff16-grey", lambda path: tifffile.imwrite(path, grey(np.uint16))),
+        ("tiff8-rgb", lambda path: tifffile.imwrite(path, rgb(np.uint8))),
+    ],
+)
+def test_max_pixels_is_the_limit(
+    tmp_path: Path, kind: str, writer: Callable[[Path], None]
+) -> None:
+    path = tmp_path / (kind + (".tif" if kind.startswith("tiff") else ".png"))
+    writer(path)
+    pixels = SHAPE[0] * SHAPE[1]
+    assert fsimlib.read_image(path, max_pixels=pixels).array.shape[:2] == SHAPE
+    with pytest.raises(
+        ValueError, match=rf"= {pixels} pixels, more than max_pixels={pixels - 1}"
+    ):
+        fsimlib.read_image(path, max_pixels=pixels - 1)
+
+
+PILLOW_LIMIT_CASES: dict[str, tuple[str, Callable[[], NDArray[np.integer]], Writer]] = {
+    "png8-grey": ("a.png", lambda: grey(np.uint8), iio.imwrite),
+    "png8-rgb": ("a.png", lambda: rgb(np.uint8), iio.imwrite),
+    "png16-rgb": ("a.png", lambda: rgb(np.uint16), write_png16),
+    "tiff16-grey": ("a.tif", lambda: grey(np.uint16), tifffile.imwrite),
+    "tiff8-rgb": ("a.tif", lambda: rgb(np.uint8), tifffile.imwrite),
+}
+
+
+@pytest.mark.parametrize("kind", list(PILLOW_LIMIT_CASES))
+def test_pillows_own_limit_neither_applies_nor_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    # Pillow raises above twice MAX_IMAGE_PIXELS (and warns above it): with
+    # its limit at 100 pixels, an 864-pixel image is a "bomb" to Pillow,
+    # but well within read_image's own limit.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)
+    name, make, write = PILLOW_LIMIT_CASES[kind]
+    path = tmp_path / name
+    expected = make()
+    write(path, expected)
+    image, _ = fsimlib.read_image(path)
+    np.testing.assert_array_equal(image, expected)
+    assert Image.MAX_IMAGE_PIXELS == 100
+
+
+def test_large_real_images_are_read(tmp_path: Path) -> None:
+    # 12000 x 12000 (144 million pixels) is above Pillow's warning limit
+    # of 89 million and below read_image's default of 2**28.
+    path = tmp_path / "large.png"
+    large = np.zeros((12000, 12000), np.uint8)
+    large[::7, ::5] = 200
+    Image.fromarray(large).save(path, compress_level=1)
+    image, data_range = fsimlib.read_image(path)
+    assert data_range == 255.0
+    np.testing.assert_array_equal(image, large)
+
+
+@pytest.mark.parametrize(
+    ("max_pixels", "error", "match"),
+    [
+        (
+            0,
+            ValueError,
+            r"max_pixels must be at least 1 \(or None for no limit\), got 0",
+        ),
+        (-5, ValueError, "got -5"),
+        (1.5, TypeError, "max_pixels must be an int or None, got float 1.5"),
+        (True, TypeError, "got bool"),
+        ("100", TypeError, "got str '100'"),
+    ],
+)
+def test_bad_max_pixels(
+    tmp_path: Path, max_pixels: object, error: type[Exception], match: str
+) -> None:
+    path = tmp_path / "a.png"
+    iio.imwrite(path, grey(np.uint8))
+    with pytest.raises(error, match=match):
+        fsimlib.read_image(path, max_pixels=max_pixels)  # type: ignore[arg-type]

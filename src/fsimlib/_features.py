@@ -150,6 +150,6 @@ def read_only_view(plane: NDArray[np.float64]) -> NDArray[np.float64]:
     input, no downsampling): only the new view is flagged, never the array
     the caller holds.
     """
-    view = plane.view()
+    view: NDArray[np.float64] = plane.view()
     view.flags.writeable = False
     return view

@@ -8,6 +8,9 @@ one case Pillow gets wrong: it silently truncates 16-bit colour PNGs to
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -16,6 +19,12 @@ from numpy.typing import NDArray
 
 #: The data range of each sample type a file can hold.
 BIT_DEPTH_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
+
+#: Default largest image, in pixels, :func:`read_image` decodes: 2**28, a
+#: 16384 x 16384 image (768 MiB as 8-bit RGB).  Larger than any camera or
+#: quality database image, small enough that a forged header (a 140-byte
+#: PNG claiming 50000 x 50000) cannot exhaust memory.
+DEFAULT_MAX_PIXELS = 2**28
 
 
 class LoadedImage(NamedTuple):
@@ -42,7 +51,9 @@ class LoadedImage(NamedTuple):
     data_range: float
 
 
-def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
+def read_image(
+    path: str | os.PathLike[str], /, *, max_pixels: int | None = DEFAULT_MAX_PIXELS
+) -> LoadedImage:
     """Read an image file into an array and the data range of its bit depth.
 
     PNG, JPEG, TIFF, BMP and the other formats Pillow reads are supported,
@@ -60,10 +71,19 @@ def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
     bits), not from the values in it nor from a PNG's significant-bits
     chunk.  EXIF orientation is not applied (as in MATLAB's ``imread``).
 
+    The image size is read from the file's header and checked against
+    ``max_pixels`` before anything is decoded.  That limit replaces
+    Pillow's own decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``,
+    about 89 million pixels, with an error above twice that), which is
+    neither applied nor changed for other code.
+
     Parameters
     ----------
     path : str or os.PathLike
         The image file.
+    max_pixels : int or None, optional
+        Largest ``rows * cols`` to decode; default ``2**28`` (a 16384 x
+        16384 image).  ``None`` lifts the limit: only for trusted files.
 
     Returns
     -------
@@ -74,14 +94,17 @@ def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
     Raises
     ------
     TypeError
-        If ``path`` is not a str or path.
+        If ``path`` is not a str or path, or ``max_pixels`` not an int or
+        None.
     FileNotFoundError
         If there is no file at ``path``.
     ValueError
         If the file is not a readable image (corrupt, truncated or of an
         unknown format), has partly transparent pixels, or holds samples
         other than 8- or 16-bit integers (e.g. floating-point TIFF) or
-        channels other than grey, RGB and alpha (e.g. CMYK).
+        channels other than grey, RGB and alpha (e.g. CMYK); if its header
+        declares more than ``max_pixels`` pixels; or if ``max_pixels`` is
+        below 1.
 
     Examples
     --------
@@ -103,12 +126,16 @@ def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
     if not isinstance(given, (str, os.PathLike)):
         msg = f"path must be a str or os.PathLike, got {type(given).__name__}"
         raise TypeError(msg)
+    limit = _check_max_pixels(max_pixels)
     file = Path(path)
     if not file.is_file():
         msg = f"no such image file: {file}"
         raise FileNotFoundError(msg)
     try:
-        array = _decode(file)
+        array = _decode(file, limit)
+    except TooManyPixelsError as error:
+        msg = f"{file}: {error}"
+        raise ValueError(msg) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         # Pillow signals corrupt data with OSError ("image file is
         # truncated"), SyntaxError (broken PNG chunks) or ValueError;
@@ -120,23 +147,85 @@ def read_image(path: str | os.PathLike[str], /) -> LoadedImage:
     return LoadedImage(array, BIT_DEPTH_RANGES[array.dtype])
 
 
-def _decode(file: Path) -> NDArray[np.generic]:
-    """Decode ``file`` with the reader that keeps its full bit depth."""
+def _check_max_pixels(max_pixels: object) -> int | None:
+    """``max_pixels`` if it is None or an int of at least 1."""
+    if max_pixels is None:
+        return None
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)):
+        msg = (
+            "max_pixels must be an int or None, got "
+            f"{type(max_pixels).__name__} {max_pixels!r}"
+        )
+        raise TypeError(msg)
+    if max_pixels < 1:
+        msg = f"max_pixels must be at least 1 (or None for no limit), got {max_pixels}"
+        raise ValueError(msg)
+    return int(max_pixels)
+
+
+class TooManyPixelsError(ValueError):
+    """An image file declares more pixels than ``max_pixels`` allows."""
+
+
+#: Serialises the calls that lift Pillow's process-wide pixel limit.
+_PILLOW_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _pillow_limit_lifted(pixels: int | None) -> Iterator[None]:
+    """Let Pillow open an image of ``pixels`` pixels (None: unknown yet).
+
+    Pillow refuses images above twice its module-level ``MAX_IMAGE_PIXELS``
+    and warns above it; :func:`read_image` applies its own limit instead.
+    Only when Pillow would object is its limit lifted, under a lock, and
+    restored at once.
+    """
+    from PIL import Image
+
+    pillow_limit = Image.MAX_IMAGE_PIXELS
+    if pixels is not None and (pillow_limit is None or pixels <= pillow_limit):
+        yield
+        return
+    with _PILLOW_LIMIT_LOCK:
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = pillow_limit
+
+
+def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
+    """Decode ``file`` with the reader that keeps its full bit depth.
+
+    The header is read first; a size above ``max_pixels`` is refused
+    before any pixel is decoded.
+    """
     import imageio.v3 as iio
     from PIL import Image
 
-    with Image.open(file) as probe:
+    with _pillow_limit_lifted(None), Image.open(file) as probe:
         image_format = probe.format
         mode = probe.mode
         rawmode = _rawmode(probe)
+        width, height = probe.size
+    pixels = width * height
+    if max_pixels is not None and pixels > max_pixels:
+        msg = (
+            f"its header declares {width} x {height} = {pixels} pixels, more "
+            f"than max_pixels={max_pixels}; pass a larger max_pixels (or "
+            "None) if the file is trusted"
+        )
+        raise TooManyPixelsError(msg)
     if image_format == "PNG" and mode in {"RGB", "RGBA", "LA"} and "16" in rawmode:
         return _decode_png16(file)
     if image_format == "TIFF":
-        return _decode_tiff(file, mode)
+        with _pillow_limit_lifted(pixels):
+            return _decode_tiff(file, mode)
     if mode in {"CMYK", "LAB", "HSV"}:
         msg = f"{mode} colour is not supported; expected greyscale or RGB"
         raise ValueError(msg)
-    return np.asarray(iio.imread(file, plugin="pillow", index=0))
+    with _pillow_limit_lifted(pixels):
+        return np.asarray(iio.imread(file, plugin="pillow", index=0))
 
 
 def _rawmode(image: object) -> str:
