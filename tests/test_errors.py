@@ -987,3 +987,12 @@ def test_non_finite_scores_are_never_returned() -> None:
     overflowing = np.full((4, 4), 1e200)  # squares overflow to inf
     with pytest.raises(ValueError, match=r"FSIM came out nan .*overflowed"):
         pooled_scores(ones, ones, overflowing, overflowing, None)
+
+
+def test_phase_congruency_refuses_values_whose_squares_overflow() -> None:
+    # 1e200 used to give an all-zero map without a word.
+    with pytest.raises(ValueError, match=r"image values reach 2\.55e\+202 .* 1e\+100"):
+        fsimlib.phase_congruency(FLOAT * 1e200)
+    scaled = fsimlib.phase_congruency(FLOAT * (1e100 / 255))
+    assert np.isfinite(scaled).all()
+    assert scaled.max() > 0.1

@@ -14,10 +14,10 @@ class PhaseCongruencyParameters:
     Defaults are those of the reference implementation used by FSIM
     (Kovesi's ``phasecong2`` as shipped in the authors' ``FeatureSIM.m``).
 
-    Every parameter has a range (both ends included, see
-    :data:`PARAMETER_RANGES`) that holds every setting used in practice
-    with a wide margin and keeps the computation finite; values outside it
-    raise a ValueError naming the parameter and its range.
+    Every parameter has a range, both ends included and given below, that
+    holds every setting used in practice with a wide margin and keeps the
+    computation finite; values outside it raise a ValueError naming the
+    parameter and its range.
 
     Parameters
     ----------

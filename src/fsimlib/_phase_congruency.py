@@ -12,7 +12,7 @@ from ._fft import get_engine
 from ._filterbank import LogGaborBank, log_gabor_bank
 from ._kernels import get_kernels
 from ._parameters import PhaseCongruencyParameters
-from ._validation import check_plane, check_precision
+from ._validation import MAX_GREY_LEVEL, check_plane, check_precision
 
 Precision = Literal["float64", "float32"]
 
@@ -199,11 +199,13 @@ def phase_congruency(
     Parameters
     ----------
     image : array_like, shape (rows, cols)
-        A real, finite 2-D array, at least 2 x 2.  FSIM applies this to the
+        A real, finite 2-D array, at least 2 x 2, with values at most 1e100
+        in magnitude.  FSIM applies this to the
         luminance in grey levels 0..255; the map is unchanged by scaling
         the image, except for the tiny effect of ``epsilon``.
     n_scales : int, optional
-        Number of wavelet scales.
+        Number of wavelet scales.  The ranges of this and every other
+        parameter are those of :class:`fsimlib.PhaseCongruencyParameters`.
     n_orientations : int, optional
         Number of filter orientations.
     min_wavelength : float, optional
@@ -241,8 +243,9 @@ def phase_congruency(
         If ``image`` is not a real numeric array, or a parameter has the
         wrong type.
     ValueError
-        If ``image`` is not 2-D, smaller than 2 x 2 or not finite, or a
-        parameter is out of range.
+        If ``image`` is not 2-D, smaller than 2 x 2, not finite or has
+        values above 1e100 in magnitude; if a parameter is out of range;
+        or if the smallest-scale filters miss every frequency of the image.
 
     See Also
     --------
@@ -280,4 +283,13 @@ def phase_congruency(
     )
     check_precision(precision)
     plane = check_plane(image, "image")
+    largest = float(np.max(np.abs(plane)))
+    if largest > MAX_GREY_LEVEL:
+        msg = (
+            f"image values reach {largest:.4g} in magnitude; at most "
+            f"{MAX_GREY_LEVEL:g} keeps the squared filter responses finite "
+            "(phase congruency does not depend on the scale: divide the image "
+            "by a constant first)"
+        )
+        raise ValueError(msg)
     return phase_congruency_map(plane, params, precision)
