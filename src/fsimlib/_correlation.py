@@ -158,10 +158,9 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
     ValueError
         For inputs of different lengths, fewer than 6 pairs or 6 distinct
         scores, non-finite values, scores that are equal (up to round-off:
-        a range of at most 1e-12 of their magnitude), or a fit that does not converge or
-        degenerates into a step (``|b2| * (max(scores) - min(scores))``
-        above 700, where ``exp`` would overflow within the scores' range).
-        A fit never returns NaN or infinite parameters.
+        a range of at most 1e-12 of their magnitude), or a fit that does
+        not converge (non-finite parameters or predictions): a fit never
+        returns NaN or infinite values.
 
     Examples
     --------
@@ -212,10 +211,6 @@ def fit_logistic(scores: ArrayLike, mos: ArrayLike, /) -> LogisticFit:
 #: Scores whose range is at most this fraction of their magnitude differ by
 #: round-off only (some 4500 ulps): no curve can be fitted to them.
 ROUND_OFF_SPREAD = 1e-12
-#: Largest ``|b2| * (max(scores) - min(scores))``: beyond it ``exp`` in the
-#: logistic overflows within the range of the scores (at about 709), and the
-#: fitted curve is a step that only separates two groups of scores.
-MAX_LOGISTIC_EXPONENT = 700.0
 
 
 def _check_scores_spread(x: NDArray[np.float64]) -> None:
@@ -241,17 +236,16 @@ def _check_scores_spread(x: NDArray[np.float64]) -> None:
 
 
 def _check_fitted(parameters: tuple[float, ...], x: NDArray[np.float64]) -> None:
-    """Raise if a fit has non-finite parameters or degenerated into a step."""
+    """Raise if a fit has non-finite parameters or predictions."""
     if not all(math.isfinite(value) for value in parameters):
         msg = "the logistic fit did not converge: non-finite parameters"
         raise ValueError(msg)
-    exponent = abs(parameters[1]) * float(np.ptp(x))
-    if exponent > MAX_LOGISTIC_EXPONENT:
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below
+        predictions = logistic_5(x, *parameters)
+    if not np.isfinite(predictions).all():
         msg = (
-            f"the logistic fit degenerated into a step (slope b2={parameters[1]:.4g} "
-            f"over scores spanning {float(np.ptp(x)):.4g}, an exponent of "
-            f"{exponent:.4g} > {MAX_LOGISTIC_EXPONENT:g}); the scores do not "
-            "spread enough to fit a logistic"
+            "the logistic fit did not converge: its predictions of the "
+            f"scores are not finite (parameters {parameters})"
         )
         raise ValueError(msg)
 
