@@ -253,7 +253,7 @@ BUILDERS: dict[str, Builder] = {
 
 
 def _database(key: str) -> str:
-    return key.split(" ")[0]
+    return key.split(" ", maxsplit=1)[0]
 
 
 @pytest.fixture(params=list(BUILDERS))
@@ -307,7 +307,7 @@ def _fsim_scores(root: Path, expected: list[Expected], chromatic: bool) -> np.nd
 def _logistic_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """PLCC and RMSE after the 5-parameter logistic, fitted here with scipy."""
 
-    def q(s, b1, b2, b3, b4, b5):
+    def q(s, b1, b2, b3, b4, b5):  # noqa: PLR0917 - curve_fit passes them so
         with np.errstate(over="ignore"):  # exp -> inf is the right limit
             return b1 * (0.5 - 1 / (1 + np.exp(b2 * (s - b3)))) + b4 * s + b5
 
@@ -386,7 +386,7 @@ def test_summary_matches_scipy_on_fsim_scores(
 def test_detects_each_layout(miniature: tuple[str, Path, list[Expected]]) -> None:
     name, root, _ = miniature
     if name.startswith("TID"):
-        with pytest.raises(ValueError, match="TID2013 and TID2008.*--database"):
+        with pytest.raises(ValueError, match=r"TID2013 and TID2008.*--database"):
             detect_database(root)
     else:
         assert detect_database(root).name == name
@@ -421,7 +421,7 @@ def test_resuming_with_other_options_is_refused(
     root, _ = kadid
     evaluate(root, "KADID-10k", output=tmp_path / "out")
     with pytest.raises(
-        ValueError, match="holds a run with options.*'gradient': 'sobel'"
+        ValueError, match=r"holds a run with options.*'gradient': 'sobel'"
     ):
         evaluate(root, "KADID-10k", output=tmp_path / "out", gradient="sobel")
 
@@ -497,7 +497,8 @@ def test_cli_prints_the_table_and_writes_the_files(
     assert code == 0
     printed = capsys.readouterr().out
     assert "KADID-10k: 16 pairs, 0 failed; correlations with MOS" in printed
-    assert "Gaussian blur" in printed and "White noise" in printed
+    assert "Gaussian blur" in printed
+    assert "White noise" in printed
     summary = json.loads((out / "summary.json").read_text())
     srocc = summary["metrics"]["fsimc"]["overall"]["srocc"]
     assert f"{srocc:.4f}" in printed
@@ -594,7 +595,7 @@ def test_name_that_is_not_the_database_s_scheme_is_named(tmp_path: Path) -> None
         handle.write("4.0 picture.bmp\n")
     with pytest.raises(
         ValueError,
-        match=r"mos_with_names\.txt, line 17: dist 'picture\.bmp' is not a TID2013 name",
+        match=r"mos_with_names\.txt, line 17: dist 'picture\.bmp' is not a TID2013",
     ):
         database_pairs(root, get_database("TID2013"))
 
@@ -643,7 +644,7 @@ def test_layout_missing_a_folder_is_named(tmp_path: Path) -> None:
     (tmp_path / "mos_with_names.txt").write_text("5.0 i01_01_1.bmp\n")
     with pytest.raises(
         ValueError,
-        match=r"not laid out as TID2013: its reference image folder .*reference_images is missing",
+        match=r"not laid out as TID2013: its reference image folder .* is missing",
     ):
         evaluate(tmp_path, "TID2013", output=tmp_path / "out")
 
@@ -709,7 +710,8 @@ def test_a_failed_fit_is_reported_never_nan() -> None:
     ]
     summary, _ = correlations(rows, metric="fsim", higher_is_better=True)
     flat = summary["by_distortion"]["flat"]
-    assert flat["plcc_logistic"] is None and flat["rmse"] is None
+    assert flat["plcc_logistic"] is None
+    assert flat["rmse"] is None
     assert "scores are all equal" in flat["fit_error"]
     few = summary["by_distortion"]["few"]
     assert "at least 6 pairs, got 4" in few["fit_error"]

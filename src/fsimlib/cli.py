@@ -700,8 +700,8 @@ def evaluate(
     differences from fsimlib's are reported too (OUTPUT/authors_check.csv).
     Exit code 1 if some pair could not be scored.
     """
-    from .databases import detect_database, evaluate as evaluate_database
-    from .databases import get_database
+    from .databases import detect_database, get_database
+    from .databases import evaluate as evaluate_database
 
     try:
         described = (

@@ -23,11 +23,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from .._correlation import Correlation, correlate
-from .._fft import available_fft_engines
-from .._gradient import GradientSpec
-from .._kernels import available_loops
-from .._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, score_pairs
+from fsimlib._correlation import Correlation, correlate
+from fsimlib._fft import available_fft_engines
+from fsimlib._gradient import GradientSpec
+from fsimlib._kernels import available_loops
+from fsimlib._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, score_pairs
+
 from ._catalogue import get_database
 from ._description import Database
 from ._reader import PAIR_FIELDS, DatabaseTable, database_pairs, detect_database
@@ -75,8 +76,8 @@ class Evaluation:
 
 
 def provenance() -> dict[str, str]:
-    """fsimlib's version and the FFT engine and inner loops in force."""
-    from .. import __version__
+    """Return fsimlib's version and the FFT engine and inner loops in force."""
+    from fsimlib import __version__
 
     return {
         "fsimlib": __version__,
@@ -135,9 +136,10 @@ def _claim_output(output: Path, record: dict[str, Any]) -> None:
 def _score(
     table: DatabaseTable,
     scores: ScoreFile,
+    options: Mapping[str, Any],
+    *,
     executor: Executor | None,
     chunk_size: int,
-    options: Mapping[str, Any],
     progress: bool,
 ) -> list[dict[str, str]]:
     from tqdm import tqdm
@@ -249,7 +251,7 @@ def _allowed(text: str) -> float:
 
 
 def read_authors_values(path: Path, expected: int) -> list[str]:
-    """The authors' scores: one number per line, in the score file's order.
+    """Read the authors' scores: one number per line, in the score file's order.
 
     Raises
     ------
@@ -414,7 +416,7 @@ def evaluate(
     gradient: GradientSpec = "scharr",
     progress: bool = False,
 ) -> Evaluation:
-    """Score every pair of an IQA database and correlate with its opinions.
+    r"""Score every pair of an IQA database and correlate with its opinions.
 
     The pairs are scored into ``<output>/scores.csv`` as ``fsimlib batch``
     does: row by row, flushed at once, so a run that is stopped continues
@@ -484,7 +486,7 @@ def evaluate(
     ...     name = f"I01_11_0{level}.png"
     ...     Image.fromarray(noisy).save(root / "images" / name)
     ...     lines.append(f"{name},I01.png,{5.2 - 0.8 * level:.2f},0.5")
-    >>> _ = (root / "dmos.csv").write_text("\\n".join(lines) + "\\n")
+    >>> _ = (root / "dmos.csv").write_text("\n".join(lines) + "\n")
     >>> result = evaluate(root, "KADID-10k", output=root / "results")
     >>> overall = result.summary["metrics"]["fsim"]["overall"]
     >>> result.summary["pairs"], round(overall["srocc"], 6)
@@ -503,7 +505,14 @@ def evaluate(
     folder = Path(output)
     _claim_output(folder, record)
     scores = ScoreFile(folder / SCORES_FILE, PAIR_FIELDS)
-    rows = _score(table, scores, executor, chunk_size, options, progress)
+    rows = _score(
+        table,
+        scores,
+        options,
+        executor=executor,
+        chunk_size=chunk_size,
+        progress=progress,
+    )
     metrics = METRICS if chromatic else METRICS[:1]
     summary: dict[str, Any] = {
         **record,

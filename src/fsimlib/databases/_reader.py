@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .._pipeline import PairRecord
+from fsimlib._pipeline import PairRecord
+
 from ._catalogue import DATABASES
 from ._description import Database, ScoreSource
 
@@ -62,7 +63,7 @@ class DatabaseTable:
 
 
 def _text(value: object) -> str:
-    """A cell as text: integral numbers without '.0', others as written."""
+    """Return a cell as text: integral numbers without '.0', others as written."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace").strip()
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
@@ -281,7 +282,7 @@ def read_rows(root: Path, source: ScoreSource) -> list[Row]:
 
 
 def find_source(root: Path, database: Database) -> ScoreSource:
-    """The first of the database's score files that exists under ``root``.
+    """Return the first of the database's score files that exists under ``root``.
 
     Raises
     ------
@@ -305,7 +306,7 @@ class _Folders:
     def _listing(self, folder: Path) -> dict[str, str]:
         if folder not in self._listings:
             try:
-                names = os.listdir(folder)
+                names = [path.name for path in folder.iterdir()]
             except OSError:
                 names = []
             listing: dict[str, str] = {}
@@ -328,7 +329,7 @@ class _Folders:
 
 
 def _fields(database: Database, row: Row) -> dict[str, str]:
-    """The row's fields extended by the description's parse and lookup."""
+    """Return the row's fields extended by the description's parse and lookup."""
     fields = dict(row.fields)
     for name, pattern in database.parse:
         match = re.match(pattern, fields.get(name, ""))
@@ -350,6 +351,22 @@ def _fields(database: Database, row: Row) -> dict[str, str]:
             raise ValueError(msg)
         fields |= extra
     return fields
+
+
+def _opinion(database: Database, fields: Mapping[str, str], row: Row) -> str:
+    """Return the row's opinion score as written, checked to be a number."""
+    opinion = fields.get(database.opinion, "")
+    try:
+        value = float(opinion)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        msg = (
+            f"{row.where}: opinion score {database.opinion!r} is "
+            f"{opinion!r}, not a number"
+        )
+        raise ValueError(msg)
+    return opinion
 
 
 def _fill(template: str, fields: Mapping[str, str], row: Row) -> str:
@@ -409,17 +426,7 @@ def database_pairs(root: str | os.PathLike[str], database: Database) -> Database
         fields = _fields(database, row)
         if any(fields.get(name) != value for name, value in database.keep):
             continue
-        opinion = fields.get(database.opinion, "")
-        try:
-            value = float(opinion)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            msg = (
-                f"{row.where}: opinion score {database.opinion!r} is "
-                f"{opinion!r}, not a number"
-            )
-            raise ValueError(msg)
+        opinion = _opinion(database, fields, row)
         found = []
         for folder, template in (
             (database.references, database.reference),
@@ -466,7 +473,7 @@ def _matches(root: Path, database: Database) -> bool:
 
 
 def detect_database(root: str | os.PathLike[str]) -> Database:
-    """The one known database whose layout ``root`` has.
+    """Recognise the one known database whose layout ``root`` has.
 
     Parameters
     ----------
