@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy import ndimage, stats
-from scipy.optimize import curve_fit
+from scipy.optimize import OptimizeWarning, curve_fit
 from skimage import data
 
 import fsimlib
@@ -153,11 +154,11 @@ def _csiq_rows(root: Path) -> tuple[list[list[object]], list[Expected]]:
     ]
     expected = []
     names: list[object] = [1600, "boston"]
-    for name, reference in zip(names, _references(2), strict=True):
+    for number, (name, reference) in enumerate(zip(names, _references(2), strict=True)):
         _save(root / "src_imgs" / f"{name}.png", reference)
         for index, (kind, (folder, tag, dst_type, label)) in enumerate(_CSIQ.items()):
             for level in range(1, LEVELS + 1):
-                seed = hash((str(name), kind, level)) % 10_000
+                seed = 100 * number + 10 * index + level
                 file = f"dst_imgs/{folder}/{name}.{tag}.{level}.png"
                 _save(root / file, _distort(reference, kind, level, seed))
                 dmos = _opinion(level, seed, dmos=True, scale=0.2)
@@ -318,7 +319,10 @@ def _logistic_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         0,
         np.mean(y),
     ]
-    parameters, _ = curve_fit(q, x, y, p0=start, maxfev=20000)
+    with warnings.catch_warnings():
+        # The parameters' covariance is not used.
+        warnings.simplefilter("ignore", OptimizeWarning)
+        parameters, _ = curve_fit(q, x, y, p0=start, maxfev=20000)
     predicted = q(x, *parameters)
     return stats.pearsonr(predicted, y)[0], float(
         np.sqrt(np.mean((predicted - y) ** 2))
