@@ -283,6 +283,13 @@ def get_database(name: str) -> Database:
     ------
     ValueError
         If no known database has that name.
+
+    Examples
+    --------
+    >>> from fsimlib.databases import get_database
+    >>> live = get_database("live")
+    >>> live.name, live.opinion_kind, live.size
+    ('LIVE', 'DMOS', 779)
     """
     wanted = _normal(name)
     for known, database in DATABASES.items():

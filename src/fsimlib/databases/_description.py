@@ -102,6 +102,27 @@ class Database:
         Number of pairs of the complete database.
     based_on : str
         What this description of the layout was taken from.
+
+    Examples
+    --------
+    A database of ``refs/a.png`` and ``dists/a_blur_1.png``, listed in
+    ``scores.csv`` with columns ``name`` and ``mos``:
+
+    >>> from fsimlib.databases import Database, ScoreSource
+    >>> mine = Database(
+    ...     name="Mine",
+    ...     references="refs",
+    ...     distorted="dists",
+    ...     sources=(ScoreSource("scores.csv", "csv", ("name", "mos")),),
+    ...     opinion="mos",
+    ...     higher_is_better=True,
+    ...     reference="{image}.png",
+    ...     distorted_name="{name}",
+    ...     label="{kind}",
+    ...     parse=(("name", r"^(?P<image>[a-z]+)_(?P<kind>[a-z]+)_[0-9][.]png$"),),
+    ... )
+    >>> mine.opinion_kind
+    'MOS'
     """
 
     name: str

@@ -62,6 +62,10 @@ class Evaluation:
         ``summary_csv``, ``authors_check``, ``plot``).
     plot_error : str or None
         Why no plot was drawn (matplotlib missing), or None.
+
+    Examples
+    --------
+    See :func:`evaluate`, which returns one.
     """
 
     table: DatabaseTable
@@ -76,7 +80,20 @@ class Evaluation:
 
 
 def provenance() -> dict[str, str]:
-    """Return fsimlib's version and the FFT engine and inner loops in force."""
+    """Return fsimlib's version and the FFT engine and inner loops in force.
+
+    Returns
+    -------
+    dict of str to str
+        ``fsimlib``, ``fft_engine`` and ``loops``, as recorded in every file
+        :func:`evaluate` writes.
+
+    Examples
+    --------
+    >>> from fsimlib.databases import provenance
+    >>> sorted(provenance())
+    ['fft_engine', 'fsimlib', 'loops']
+    """
     from fsimlib import __version__
 
     return {

@@ -53,6 +53,10 @@ class DatabaseTable:
         One per pair, with fields ``ref`` and ``dist`` (relative to the
         root), ``distortion``, ``opinion`` (as written in the file) and
         ``row`` (1-based row of the score file).
+
+    Examples
+    --------
+    See :func:`database_pairs`, which returns one.
     """
 
     database: Database
@@ -378,7 +382,7 @@ def _fill(template: str, fields: Mapping[str, str], row: Row) -> str:
 
 
 def database_pairs(root: str | os.PathLike[str], database: Database) -> DatabaseTable:
-    """Read a database's pairs from its own files under ``root``.
+    r"""Read a database's pairs from its own files under ``root``.
 
     Parameters
     ----------
@@ -399,6 +403,25 @@ def database_pairs(root: str | os.PathLike[str], database: Database) -> Database
         If the root, the image folders or the score file is missing, a row
         is malformed, its opinion score is not a number, or it names an
         image that is not there (naming the file and line).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> from fsimlib.databases import database_pairs, get_database
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for folder in ("reference_images", "distorted_images"):
+    ...     (root / folder).mkdir()
+    >>> image = np.zeros((16, 16, 3), np.uint8)
+    >>> Image.fromarray(image).save(root / "reference_images" / "I01.BMP")
+    >>> Image.fromarray(image).save(root / "distorted_images" / "i01_08_1.bmp")
+    >>> _ = (root / "mos_with_names.txt").write_text("5.51429 i01_08_1.bmp\n")
+    >>> table = database_pairs(root, get_database("TID2013"))
+    >>> pair = table.pairs[0]
+    >>> pair.fields["dist"], pair.fields["distortion"], pair.fields["opinion"]
+    ('distorted_images/i01_08_1.bmp', 'Gaussian blur', '5.51429')
     """
     base = Path(root)
     if not base.is_dir():
@@ -473,7 +496,7 @@ def _matches(root: Path, database: Database) -> bool:
 
 
 def detect_database(root: str | os.PathLike[str]) -> Database:
-    """Recognise the one known database whose layout ``root`` has.
+    r"""Recognise the one known database whose layout ``root`` has.
 
     Parameters
     ----------
@@ -490,6 +513,17 @@ def detect_database(root: str | os.PathLike[str]) -> Database:
     ValueError
         If the layout matches no known database (saying what each expects),
         or several (TID2013 and TID2008 share one: name it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from fsimlib.databases import detect_database
+    >>> root = Path(tempfile.mkdtemp())
+    >>> (root / "images").mkdir()
+    >>> _ = (root / "dmos.csv").write_text("dist_img,ref_img,dmos,var\n")
+    >>> detect_database(root).name
+    'KADID-10k'
     """
     base = Path(root)
     found = [database for database in DATABASES.values() if _matches(base, database)]
