@@ -721,3 +721,57 @@ def test_a_failed_fit_is_reported_never_nan() -> None:
     assert "at least 6 pairs, got 4" in few["fit_error"]
     assert few["srocc"] == pytest.approx(1.0)
     assert json.dumps(summary, allow_nan=False)
+
+
+def _data_rows(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return max(0, path.read_bytes().count(b"\n") - 1)
+
+
+def test_a_killed_cli_run_continues_when_started_again(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    root = tmp_path / "kadid10k"
+    (root / "images").mkdir(parents=True)
+    rows = [["dist_img", "ref_img", "dmos", "var"]]
+    big = [
+        np.ascontiguousarray(s[:128, :128]) for s in (data.astronaut(), data.coffee())
+    ]
+    for number, reference in enumerate(big, start=1):
+        _save(root / "images" / f"I{number:02d}.png", reference)
+        for code in range(1, 11):
+            kind = "blur" if code % 2 else "noise"
+            for level in range(1, 6):
+                name = f"I{number:02d}_{code:02d}_{level:02d}.png"
+                seed = 1000 * number + 10 * code + level
+                _save(root / "images" / name, _distort(reference, kind, level, seed))
+                rows.append([name, f"I{number:02d}.png", str(6 - level), "0"])
+    with (root / "dmos.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    total = len(rows) - 1
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "fsimlib", "evaluate", str(root)]
+    command += ["-o", str(out), "-j", "1", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    # Kill it once it has written a few rows (polling for that, not sleeping
+    # a fixed time, so a busy machine only makes the test slower).
+    while _data_rows(out / "scores.csv") < 5:
+        assert process.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline, "no rows written in 300 s"
+        time.sleep(0.005)
+    process.kill()
+    process.wait()
+    assert 5 <= _data_rows(out / "scores.csv") < total
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert finished.returncode == 0, finished.stderr
+    whole = evaluate(root, "KADID-10k", output=tmp_path / "whole")
+    assert (out / "scores.csv").read_text() == (
+        tmp_path / "whole" / "scores.csv"
+    ).read_text()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"] == json.loads(json.dumps(whole.summary["metrics"]))
+    assert summary["pairs"] == total
