@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 from scipy import ndimage, stats
 from scipy.optimize import OptimizeWarning, curve_fit
@@ -32,7 +34,7 @@ from fsimlib.databases import (
     evaluate,
     get_database,
 )
-from fsimlib.databases._evaluate import correlations
+from fsimlib.databases._evaluate import _allowed, correlations
 
 SIZE = 48
 LEVELS = 4
@@ -775,3 +777,16 @@ def test_a_killed_cli_run_continues_when_started_again(tmp_path: Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert summary["metrics"] == json.loads(json.dumps(whole.summary["metrics"]))
     assert summary["pairs"] == total
+
+
+@given(
+    value=st.floats(min_value=0.0, max_value=1.0, allow_nan=False),
+    digits=st.integers(min_value=1, max_value=10),
+)
+def test_rounding_to_the_printed_digits_is_always_allowed(
+    value: float, digits: int
+) -> None:
+    printed = f"{value:.{digits}f}"
+    assert abs(value - float(printed)) <= _allowed(printed)
+    # ... and one more unit in the last digit never is.
+    assert 10.0**-digits > _allowed(printed)
