@@ -67,7 +67,7 @@ def table(results: Path) -> str:
     header = ["code", "distortion (synthetic)", "n"]
     header += [f"SROCC {name}" for name in ("FSIM", "FSIMc")]
     lines = []
-    groups = [("", "all", metrics["fsim"]["overall"]["n"])]
+    groups = [("all", "all types", metrics["fsim"]["overall"]["n"])]
     groups += [
         (by_name[name], ours[int(by_name[name]) - 1], entry["n"])
         for name, entry in metrics["fsim"]["by_distortion"].items()
@@ -78,7 +78,7 @@ def table(results: Path) -> str:
             result = metrics[metric]
             entry = (
                 result["overall"]
-                if label == "all"
+                if code == "all"
                 else result["by_distortion"][kadid_names[code]["type_name"]]
             )
             value = entry.get("srocc")
@@ -88,9 +88,8 @@ def table(results: Path) -> str:
     rule = "  ".join("=" * width for width in widths)
 
     def fmt(row: list[str]) -> str:
-        return "  ".join(
-            cell.ljust(width) for cell, width in zip(row, widths, strict=True)
-        )
+        padded = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        return "  ".join(padded).rstrip()
 
     return "\n".join([rule, fmt(header), rule, *map(fmt, lines), rule])
 

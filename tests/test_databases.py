@@ -790,3 +790,48 @@ def test_rounding_to_the_printed_digits_is_always_allowed(
     assert abs(value - float(printed)) <= _allowed(printed)
     # ... and one more unit in the last digit never is.
     assert 10.0**-digits > _allowed(printed)
+
+
+def test_the_guide_s_synthetic_set_is_in_kadid_layout(tmp_path: Path) -> None:
+    """benchmarks/synthetic_kadid.py, which made the guide's table."""
+    import sys
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        import synthetic_kadid
+    finally:
+        sys.path.remove(str(bench))
+        for name in ("synthetic_kadid", "dataset", "_common"):
+            sys.modules.pop(name, None)
+    root = tmp_path / "kadid10k"
+    assert synthetic_kadid.write(root, 1) == 125
+    table = database_pairs(root, get_database("KADID-10k"))
+    assert [p.fields["dist"] for p in table.pairs[:6]] == [
+        *(f"images/I01_01_{level:02d}.png" for level in range(1, 6)),
+        "images/I01_02_01.png",
+    ]
+    # No one rated these images: the 'dmos' column is 6 - level.
+    assert [p.fields["opinion"] for p in table.pairs[:6]] == [
+        "5",
+        "4",
+        "3",
+        "2",
+        "1",
+        "5",
+    ]
+    # Score the first 3 types only, and print the guide's table of them.
+    lines = (root / "dmos.csv").read_text().splitlines()
+    (root / "dmos.csv").write_text("\n".join(lines[:16]) + "\n")
+    evaluate(root, "KADID-10k", output=tmp_path / "out")
+    printed = synthetic_kadid.table(tmp_path / "out").splitlines()
+    assert printed[1].split() == [
+        *("code", "distortion", "(synthetic)", "n"),
+        *("SROCC", "FSIM", "SROCC", "FSIMc"),
+    ]
+    assert [line.split()[:2] for line in printed[3:7]] == [
+        ["all", "all"],
+        ["01", "gaussian"],
+        ["02", "box"],
+        ["03", "motion"],
+    ]
