@@ -835,3 +835,17 @@ def test_the_guide_s_synthetic_set_is_in_kadid_layout(tmp_path: Path) -> None:
         ["02", "box"],
         ["03", "motion"],
     ]
+
+
+@pytest.mark.parametrize(
+    "module", ["_catalogue", "_description", "_evaluate", "_reader"]
+)
+def test_docstring_examples_of_the_subpackage_pass(module: str) -> None:
+    import doctest
+    import importlib
+
+    imported = importlib.import_module(f"fsimlib.databases.{module}")
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    result = doctest.testmod(imported, optionflags=flags)
+    assert result.attempted > 0, f"fsimlib.databases.{module} lost its examples"
+    assert result.failed == 0
