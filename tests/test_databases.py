@@ -462,6 +462,7 @@ def test_authors_values_are_compared_to_their_printed_precision(tmp_path: Path) 
         np.median(differences), abs=1e-15
     )
     assert check["beyond_printed_precision"] == 1
+    assert [pair["dist"] for pair in check["first_beyond"]] == [expected[3].dist]
     with (tmp_path / "out" / "authors_check.csv").open() as handle:
         rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
     assert [row["dist"] for row in rows] == [expected[3].dist]

@@ -634,6 +634,11 @@ def _print_evaluation(summary: dict[str, Any]) -> None:
             f"{check['beyond_printed_precision']} pair(s) beyond their printed "
             "precision"
         )
+        for pair in check["first_beyond"][:5]:
+            click.echo(
+                f"  {pair['dist']}: authors {pair['authors']}, fsimlib "
+                f"{float(pair['fsimlib']):.6f}"
+            )
 
 
 @cli.command()

@@ -44,6 +44,8 @@ PLOT_FILE = "scatter.png"
 #: fsimlib and the authors' code agree to about 1e-14.
 ARITHMETIC_NOISE = 1e-12
 METRICS = ("fsim", "fsimc")
+#: Pairs beyond the authors' printed precision shown in summary.json.
+SHOWN_BEYOND = 20
 _NAMES = {"fsim": "FSIM", "fsimc": "FSIMc"}
 
 
@@ -343,6 +345,8 @@ def check_authors(
             statistics.median(differences) if differences else None
         ),
         "beyond_printed_precision": len(beyond),
+        # The first few, by row; authors_check.csv lists them all.
+        "first_beyond": beyond[:SHOWN_BEYOND],
     }
     return summary, beyond
 
