@@ -102,6 +102,7 @@ def cli() -> None:
     fsimlib compare REF DIST                scores of one pair
     fsimlib batch PAIRS.csv -o SCORES.csv   scores of a table of pairs
     fsimlib correlate SCORES.csv --mos MOS  agreement with human opinion
+    fsimlib evaluate ROOT --database NAME   a whole IQA database (TID2013, ...)
     fsimlib demo                            the interactive web demo
 
     Run 'fsimlib COMMAND --help' for each command's options.  Exit codes:
@@ -614,6 +615,154 @@ def correlate_command(
         _print_table(results)
         if excluded:
             click.echo(f"({excluded} rows without a score left out)", err=True)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# evaluate
+
+
+def _print_evaluation(summary: dict[str, Any]) -> None:
+    """Print an evaluation's statistics per metric and distortion type."""
+    click.echo(
+        f"{summary['database']}: {summary['pairs']} pairs, {summary['failed']} "
+        f"failed; correlations with {summary['correlated_with']}"
+    )
+    names = " ".join(f"{name:>9}" for name in _HEADER[2:])
+    for metric, result in summary["metrics"].items():
+        click.echo(f"\n{metric.upper().replace('FSIMC', 'FSIMc'):<28} {'n':>6} {names}")
+        entries = [("all", result["overall"]), *result["by_distortion"].items()]
+        for group, entry in entries:
+            cells = [
+                "-" if entry.get(name) is None else f"{entry[name]:.4f}"
+                for name in ("srocc", "krocc", "plcc", "plcc_logistic", "rmse")
+            ]
+            line = f"{group[:28]:<28} {entry['n']:>6} "
+            click.echo(line + " ".join(f"{cell:>9}" for cell in cells))
+            reason = entry.get("error") or entry.get("fit_error")
+            if reason:
+                click.echo(f"  {group}: {reason}", err=True)
+    for metric, check in summary["authors"].items():
+        click.echo(
+            f"\n{metric}: authors' values in {check['file']}: largest difference "
+            f"{check['max_abs_difference']:.3g}, median "
+            f"{check['median_abs_difference']:.3g}, "
+            f"{check['beyond_printed_precision']} pair(s) beyond their printed "
+            "precision"
+        )
+        for pair in check["first_beyond"][:5]:
+            click.echo(
+                f"  {pair['dist']}: authors {pair['authors']}, fsimlib "
+                f"{float(pair['fsimlib']):.6f}"
+            )
+
+
+@cli.command()
+@click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--database",
+    "database",
+    metavar="NAME",
+    help=(
+        "TID2013, TID2008, KADID-10k, CSIQ or LIVE (release 2); recognised "
+        "from ROOT's layout if left out."
+    ),
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the results (default: ./evaluate-NAME); resumed if it exists.",
+)
+@click.option(
+    "-j",
+    "--workers",
+    type=click.IntRange(min=1),
+    default=_default_workers,
+    show_default="one per CPU",
+    help="Worker processes; 1 scores in this process.",
+)
+@click.option(
+    "--chromatic/--no-chromatic",
+    default=True,
+    show_default=True,
+    help="Summarise FSIMc as well as FSIM.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar (rate, time left) on stderr.",
+)
+@_DOWNSAMPLE_OPTION
+@_GRADIENT_OPTION
+def evaluate(
+    root: Path,
+    *,
+    database: str | None,
+    output: Path | None,
+    workers: int,
+    chromatic: bool,
+    progress: bool,
+    downsample: bool | int,
+    gradient: GradientSpec,
+) -> int:
+    """Score a whole IQA database in ROOT and correlate with its opinion scores.
+
+    ROOT is the database's folder as unpacked from its authors' archive
+    (the user guide lists each layout).  Every pair is scored into
+    OUTPUT/scores.csv, resumably: run the same command again after an
+    interruption and it continues.  Then SROCC, KROCC, PLCC, and PLCC and
+    RMSE after the 5-parameter logistic, overall and per distortion type,
+    against the opinion scores oriented so that higher is better (DMOS
+    negated), printed and written to OUTPUT/summary.json and summary.csv,
+    with OUTPUT/scatter.png (needs pip install 'fsimlib[plot]').  Where
+    the database ships the authors' FSIM/FSIMc values (TID2013), their
+    differences from fsimlib's are reported too (OUTPUT/authors_check.csv).
+    Exit code 1 if some pair could not be scored.
+    """
+    from .databases import detect_database, get_database
+    from .databases import evaluate as evaluate_database
+
+    try:
+        described = (
+            detect_database(root) if database is None else get_database(database)
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    folder = output or Path(f"evaluate-{described.name}")
+    try:
+        with _executor(workers) as executor:
+            result = evaluate_database(
+                root,
+                described,
+                output=folder,
+                executor=executor,
+                chromatic=chromatic,
+                downsample=downsample,
+                gradient=gradient,
+                progress=progress,
+            )
+    except KeyboardInterrupt:
+        click.echo(
+            "fsimlib: interrupted; run the same command again to resume", err=True
+        )
+        return EXIT_INTERRUPTED
+    except (ValueError, OSError) as error:
+        raise click.UsageError(" ".join(str(error).split())) from error
+    _print_evaluation(result.summary)
+    click.echo(f"\nresults in {folder}")
+    if result.plot_error:
+        click.echo(
+            f"fsimlib: no {folder / 'scatter.png'}: {result.plot_error}", err=True
+        )
+    if result.failed:
+        click.echo(
+            f"fsimlib: {result.failed} pair(s) failed; see the 'error' column of "
+            f"{result.files['scores']}",
+            err=True,
+        )
+        return EXIT_FAILED_ROWS
     return 0
 
 
