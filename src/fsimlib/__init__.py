@@ -4,8 +4,7 @@ The public surface is re-exported here from one private module per concept.
 """
 
 from ._batch import fsim_batch
-from ._cache import CacheInfo
-from ._caches import cache_info, clear_caches
+from ._cache import CacheInfo, cache_info, clear_caches
 from ._colour import YIQ, rgb_to_yiq
 from ._correlation import (
     Correlation,

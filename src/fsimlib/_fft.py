@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
@@ -29,6 +28,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+from ._cache import PerThreadCache, register_cache
 from ._seam import Seam
 
 Direction = Literal["forward", "backward"]
@@ -121,44 +121,16 @@ class _PyFFTWTransform:
         return self._result
 
 
-class _PerThreadPlans:
-    """Each thread's bounded LRU of transforms, keyed by the plan request."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def get(self, key: tuple[Any, ...], build: Callable[[], Transform]) -> Transform:
-        plans: OrderedDict[tuple[Any, ...], Transform] | None = getattr(
-            self._local, "plans", None
-        )
-        if plans is None:
-            plans = OrderedDict()
-            self._local.plans = plans
-        transform = plans.get(key)
-        if transform is None:
-            transform = build()
-            plans[key] = transform
-            while len(plans) > PLANS_PER_THREAD:
-                plans.popitem(last=False)
-        else:
-            plans.move_to_end(key)
-        return transform
-
-    def clear(self) -> None:
-        self._local = threading.local()
-
-    def count(self) -> int:
-        """Return how many plans the calling thread holds."""
-        return len(getattr(self._local, "plans", ()))
+#: Every thread's FFT plans, of all engines.
+PLANS: PerThreadCache[Transform] = register_cache(
+    "fft_plans", PerThreadCache(max_entries=PLANS_PER_THREAD)
+)
 
 
 class _PlanCachingEngine:
     """Shared plan cache of the engines: each thread keeps its own plans."""
 
     name: str
-
-    def __init__(self) -> None:
-        self._plans = _PerThreadPlans()
 
     def _build(
         self,
@@ -177,18 +149,10 @@ class _PlanCachingEngine:
         threads: int,
     ) -> Transform:
         """Return this thread's transform for the request, planning it once."""
-        key = (shape, dtype.str, direction, threads)
-        return self._plans.get(
+        key = (self.name, shape, dtype.str, direction, threads)
+        return PLANS.get_or_build(
             key, lambda: self._build(shape, dtype, direction, threads)
         )
-
-    def clear(self) -> None:
-        """Forget every thread's plans."""
-        self._plans.clear()
-
-    def plan_count(self) -> int:
-        """Return how many plans the calling thread holds."""
-        return self._plans.count()
 
 
 class ScipyEngine(_PlanCachingEngine):
@@ -242,7 +206,6 @@ class PyFFTWEngine(_PlanCachingEngine):
     _planner_lock = threading.Lock()
 
     def __init__(self, pyfftw: Any, *, measure: bool = False) -> None:  # noqa: ANN401
-        super().__init__()
         self._pyfftw = pyfftw
         self._measure = measure
         if measure:
@@ -407,12 +370,6 @@ def use_fft_engine(name: str) -> contextlib.AbstractContextManager[None]:
     True
     """
     return FFT_ENGINES.use(name)
-
-
-def clear_plans() -> None:
-    """Forget the FFT plans of every thread in every loaded engine."""
-    for engine in FFT_ENGINES.loaded():
-        engine.clear()
 
 
 def resolve_workers(workers: int | None) -> int:
