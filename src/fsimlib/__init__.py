@@ -20,7 +20,8 @@ from ._fft import available_fft_engines, use_fft_engine
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._kernels import available_loops, use_loops
-from ._metric import FSIMResult, compare, fsim
+from ._metric import compare, fsim
+from ._pair import FSIMResult
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
 from ._pipeline import (
