@@ -298,10 +298,6 @@ def available_fft_engines() -> tuple[str, ...]:
         ``("pyfftw", "pyfftw-measure", "scipy")`` when pyFFTW imports, else
         ``("scipy",)``.  The first is the default.
 
-    See Also
-    --------
-    use_fft_engine : choose the engine for a block of code.
-
     Examples
     --------
     >>> import fsimlib

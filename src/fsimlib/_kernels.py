@@ -409,16 +409,16 @@ def use_loops(name: KernelName) -> contextlib.AbstractContextManager[None]:
 
     Returns
     -------
-    context manager
-        Selects the loops while the ``with`` block runs.
+    contextlib.AbstractContextManager
+        Inside its ``with`` block, fsimlib runs the loops called ``name``.
 
     Raises
     ------
-    TypeError
-        If ``name`` is not a str.
     ValueError
         If ``name`` is unknown, or ``"compiled"`` where the C extension was
         not built (checked when called, before the block runs).
+    TypeError
+        If ``name`` is not a str.
 
     Examples
     --------
