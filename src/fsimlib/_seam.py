@@ -54,6 +54,7 @@ class Seam(Generic[B]):
         self._loaders = dict(loaders)
         self._requirements = dict(requirements or {})
         self._loaded: dict[str, B | None] = {}
+        self._best_name: str | None = None
         self._lock = threading.Lock()
         self._selected: contextvars.ContextVar[str | None] = contextvars.ContextVar(
             f"fsimlib {kind}", default=None
@@ -118,10 +119,14 @@ class Seam(Generic[B]):
         current context, else the best available.
         """
         if name is None:
-            name = self._selected.get()
-        if name is None:
-            name = self.available()[0]
+            name = self._selected.get() or self._best()
         return self._require(name)[1]
+
+    def _best(self) -> str:
+        # Loaders run once, so the best name never changes once known.
+        if self._best_name is None:
+            self._best_name = self.available()[0]
+        return self._best_name
 
     def use(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Choose the backend ``name`` for a ``with`` block.
