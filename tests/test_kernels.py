@@ -8,7 +8,11 @@ scored with both in ``test_reference_corpus.py``.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -179,9 +183,47 @@ def test_read_only_output_is_refused() -> None:
         compiled().oriented_energy(*arguments)
 
 
-def test_unknown_or_missing_loops_are_refused() -> None:
-    with pytest.raises(ValueError, match="not available"), use_loops("fortran"):  # type: ignore[arg-type]
-        pass
+def test_unknown_loops_are_refused() -> None:
+    with pytest.raises(ValueError, match="Unknown inner-loop implementation"):
+        use_loops("fortran")  # type: ignore[arg-type]
+
+
+WITHOUT_COMPILED = """
+    import json, sys
+    sys.modules["fsimlib._ckernels"] = None  # the import now fails
+    import numpy as np
+    import fsimlib
+
+    report = {"loops": list(fsimlib.available_loops())}
+    try:
+        fsimlib.use_loops("compiled")
+    except ValueError as error:
+        report["error"] = str(error)
+    image = np.random.default_rng(7).random((40, 40))
+    report["pc_max"] = float(fsimlib.phase_congruency(image).max())
+    print(json.dumps(report))
+"""
+
+
+def test_without_the_extension_numpy_is_the_only_loops() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(WITHOUT_COMPILED)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert report["loops"] == ["numpy"]
+    assert report["error"] == (
+        "inner-loop implementation 'compiled' is not available: the C "
+        "extension fsimlib._ckernels failed to import; available: ('numpy',)"
+    )
+    image = np.random.default_rng(7).random((40, 40))
+    with use_loops("numpy"):
+        expected = float(fsimlib.phase_congruency(image).max())
+    assert report["pc_max"] == expected
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,7 @@ The public surface is re-exported here from one private module per concept.
 """
 
 from ._batch import fsim_batch
-from ._cache import CacheInfo
-from ._caches import cache_info, clear_caches
+from ._cache import CacheInfo, cache_info, clear_caches
 from ._colour import YIQ, rgb_to_yiq
 from ._correlation import (
     Correlation,
@@ -21,7 +20,8 @@ from ._fft import available_fft_engines, use_fft_engine
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._kernels import available_loops, use_loops
-from ._metric import FSIMResult, compare, fsim
+from ._metric import compare, fsim
+from ._pair import FSIMResult
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
 from ._pipeline import (

@@ -12,6 +12,7 @@ from ._gradient import GradientSpec
 from ._metric import fsim
 from ._phase_congruency import Precision
 from ._reference import Reference
+from ._seam import carry_context
 from ._validation import as_real_array, check_flag
 
 
@@ -115,5 +116,9 @@ def fsim_batch(
     count = stack2.shape[0]
     if threads == 1 or count < 2:
         return np.array([score(i) for i in range(count)], dtype=np.float64)
+    # Each pair runs in a copy of this thread's context, so that the FFT
+    # engine and loops chosen here apply on every thread.
+    in_context = carry_context(score)
     with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
-        return np.fromiter(pool.map(score, range(count)), dtype=np.float64, count=count)
+        scores = pool.map(in_context, range(count))
+        return np.fromiter(scores, dtype=np.float64, count=count)

@@ -12,27 +12,27 @@ pyFFTW plans are made on the engine's own scratch buffers (planning may
 overwrite its input), never on a caller's arrays.  Plans are not shared
 between threads: every thread keeps its own bounded set, and planning itself
 is serialised by a lock, since FFTW's planner is not thread-safe.  Engines
-are chosen by name and scoped with :func:`use_fft_engine`, after scipy's
-backend seam.
+are registered by name in :data:`FFT_ENGINES` (a :class:`~fsimlib._seam.Seam`)
+and chosen for a block of code with :func:`use_fft_engine`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import os
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+from ._cache import PerThreadCache, register_cache
+from ._seam import Seam
+
 Direction = Literal["forward", "backward"]
 
-ENGINE_NAMES: tuple[str, ...] = ("pyfftw", "pyfftw-measure", "scipy")
 #: Most plans a thread keeps per engine.
 PLANS_PER_THREAD = 16
 #: Extra bytes at the end of each row of pyFFTW's scratch buffers.
@@ -121,44 +121,16 @@ class _PyFFTWTransform:
         return self._result
 
 
-class _PerThreadPlans:
-    """Each thread's bounded LRU of transforms, keyed by the plan request."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def get(self, key: tuple[Any, ...], build: Callable[[], Transform]) -> Transform:
-        plans: OrderedDict[tuple[Any, ...], Transform] | None = getattr(
-            self._local, "plans", None
-        )
-        if plans is None:
-            plans = OrderedDict()
-            self._local.plans = plans
-        transform = plans.get(key)
-        if transform is None:
-            transform = build()
-            plans[key] = transform
-            while len(plans) > PLANS_PER_THREAD:
-                plans.popitem(last=False)
-        else:
-            plans.move_to_end(key)
-        return transform
-
-    def clear(self) -> None:
-        self._local = threading.local()
-
-    def count(self) -> int:
-        """Return how many plans the calling thread holds."""
-        return len(getattr(self._local, "plans", ()))
+#: Every thread's FFT plans, of all engines.
+PLANS: PerThreadCache[Transform] = register_cache(
+    "fft_plans", PerThreadCache(max_entries=PLANS_PER_THREAD)
+)
 
 
 class _PlanCachingEngine:
     """Shared plan cache of the engines: each thread keeps its own plans."""
 
     name: str
-
-    def __init__(self) -> None:
-        self._plans = _PerThreadPlans()
 
     def _build(
         self,
@@ -177,18 +149,10 @@ class _PlanCachingEngine:
         threads: int,
     ) -> Transform:
         """Return this thread's transform for the request, planning it once."""
-        key = (shape, dtype.str, direction, threads)
-        return self._plans.get(
+        key = (self.name, shape, dtype.str, direction, threads)
+        return PLANS.get_or_build(
             key, lambda: self._build(shape, dtype, direction, threads)
         )
-
-    def clear(self) -> None:
-        """Forget every thread's plans."""
-        self._plans.clear()
-
-    def plan_count(self) -> int:
-        """Return how many plans the calling thread holds."""
-        return self._plans.count()
 
 
 class ScipyEngine(_PlanCachingEngine):
@@ -242,7 +206,6 @@ class PyFFTWEngine(_PlanCachingEngine):
     _planner_lock = threading.Lock()
 
     def __init__(self, pyfftw: Any, *, measure: bool = False) -> None:  # noqa: ANN401
-        super().__init__()
         self._pyfftw = pyfftw
         self._measure = measure
         if measure:
@@ -296,13 +259,6 @@ class PyFFTWEngine(_PlanCachingEngine):
         return buffer[..., : shape[-1]]  # type: ignore[no-any-return]
 
 
-_ENGINES: dict[str, ScipyEngine | PyFFTWEngine] = {}
-_ENGINES_LOCK = threading.Lock()
-_SELECTED: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "fsimlib_fft_engine", default=None
-)
-
-
 def _load_pyfftw() -> Any:  # noqa: ANN401 (pyFFTW is untyped)
     """Import pyFFTW, or return ``None`` if it is missing or broken."""
     try:
@@ -310,6 +266,27 @@ def _load_pyfftw() -> Any:  # noqa: ANN401 (pyFFTW is untyped)
     except (ImportError, OSError):
         return None
     return pyfftw
+
+
+def _pyfftw_engine(*, measure: bool) -> Callable[[], PyFFTWEngine | None]:
+    def load() -> PyFFTWEngine | None:
+        pyfftw = _load_pyfftw()
+        return None if pyfftw is None else PyFFTWEngine(pyfftw, measure=measure)
+
+    return load
+
+
+#: The FFT engines by name, best first; the choice in force.
+FFT_ENGINES: Seam[ScipyEngine | PyFFTWEngine] = Seam(
+    "FFT engine",
+    {
+        "pyfftw": _pyfftw_engine(measure=False),
+        "pyfftw-measure": _pyfftw_engine(measure=True),
+        "scipy": ScipyEngine,
+    },
+    requirements={"pyfftw": "pyFFTW", "pyfftw-measure": "pyFFTW"},
+)
+ENGINE_NAMES = FFT_ENGINES.names
 
 
 def available_fft_engines() -> tuple[str, ...]:
@@ -324,22 +301,11 @@ def available_fft_engines() -> tuple[str, ...]:
     Examples
     --------
     >>> import fsimlib
-    >>> "scipy" in fsimlib.available_fft_engines()
-    True
+    >>> engines = fsimlib.available_fft_engines()
+    >>> "scipy" in engines, engines[-1]
+    (True, 'scipy')
     """
-    if _load_pyfftw() is None:
-        return ("scipy",)
-    return ENGINE_NAMES
-
-
-def _validate_engine_name(name: object) -> str:
-    if not isinstance(name, str):
-        msg = f"FFT engine name must be a str, got {type(name).__name__}"
-        raise TypeError(msg)
-    if name not in ENGINE_NAMES:
-        msg = f"Unknown FFT engine {name!r}; expected one of {ENGINE_NAMES}"
-        raise ValueError(msg)
-    return name
+    return FFT_ENGINES.available()
 
 
 def get_engine(name: str | None = None) -> ScipyEngine | PyFFTWEngine:
@@ -348,33 +314,16 @@ def get_engine(name: str | None = None) -> ScipyEngine | PyFFTWEngine:
     The engine in force is the innermost :func:`use_fft_engine`, else pyFFTW
     when it imports, else scipy.
     """
-    if name is None:
-        name = _SELECTED.get() or available_fft_engines()[0]
-    name = _validate_engine_name(name)
-    with _ENGINES_LOCK:
-        engine = _ENGINES.get(name)
-        if engine is None:
-            if name.startswith("pyfftw"):
-                pyfftw = _load_pyfftw()
-                if pyfftw is None:
-                    msg = (
-                        f"FFT engine {name!r} is not available: pyFFTW failed to import"
-                    )
-                    raise ValueError(msg)
-                engine = PyFFTWEngine(pyfftw, measure=name == "pyfftw-measure")
-            else:
-                engine = ScipyEngine()
-            _ENGINES[name] = engine
-        return engine
+    return FFT_ENGINES.get(name)
 
 
-@contextlib.contextmanager
-def use_fft_engine(name: str) -> Iterator[None]:
+def use_fft_engine(name: str) -> contextlib.AbstractContextManager[None]:
     """Use the FFT engine ``name`` inside a ``with`` block.
 
-    The choice is scoped to the current thread (and context), as
-    ``scipy.fft.set_backend`` is; all engines give the same scores to
-    about 1e-15.
+    The choice holds in the current thread (and context), as
+    ``scipy.fft.set_backend``'s does, and in the threads fsimlib starts for
+    the calls made inside the block (``workers=2``, :func:`fsim_batch`).
+    All engines give the same scores to about 1e-15.
 
     Parameters
     ----------
@@ -385,37 +334,38 @@ def use_fft_engine(name: str) -> Iterator[None]:
         after which the FFTs run 1.3 to 2 times faster; the bits may differ
         between processes and threads by about 1e-16), or ``scipy.fft``.
 
+    Returns
+    -------
+    context manager
+        Selects the engine while the ``with`` block runs.
+
     Raises
     ------
+    TypeError
+        If ``name`` is not a str.
     ValueError
-        If the name is unknown or the engine cannot be loaded.
+        If the name is unknown or the engine cannot be loaded (checked
+        when called, before the block runs).
+
+    See Also
+    --------
+    available_fft_engines : the engines that work here.
 
     Examples
     --------
+    Two images on two threads, both transformed by ``scipy.fft``:
+
     >>> import numpy as np
     >>> import fsimlib
     >>> rng = np.random.default_rng(0)
     >>> a = rng.integers(0, 256, (64, 64), dtype=np.uint8)
     >>> b = rng.integers(0, 256, (64, 64), dtype=np.uint8)
     >>> with fsimlib.use_fft_engine("scipy"):
-    ...     slow = fsimlib.fsim(a, b)
-    >>> abs(slow - fsimlib.fsim(a, b)) < 1e-12
+    ...     with_scipy = fsimlib.fsim(a, b, workers=2)
+    >>> abs(with_scipy - fsimlib.fsim(a, b)) < 1e-12
     True
     """
-    get_engine(_validate_engine_name(name))  # validate and load up front
-    token = _SELECTED.set(name)
-    try:
-        yield
-    finally:
-        _SELECTED.reset(token)
-
-
-def clear_plans() -> None:
-    """Forget the FFT plans of every thread in every loaded engine."""
-    with _ENGINES_LOCK:
-        engines = list(_ENGINES.values())
-    for engine in engines:
-        engine.clear()
+    return FFT_ENGINES.use(name)
 
 
 #: Most threads one call may use.  More gains nothing on any machine the

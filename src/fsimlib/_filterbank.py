@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._cache import BoundedCache, CacheInfo
+from ._cache import BoundedCache, register_cache
 from ._frequency import frequency_grid
 from ._parameters import PhaseCongruencyParameters
 
@@ -132,8 +132,11 @@ def build_log_gabor_bank(
     return LogGaborBank(filters, energy, sum_squares, sum_cross)
 
 
-_BANK_CACHE: BoundedCache[LogGaborBank] = BoundedCache(
-    max_entries=16, max_nbytes=512 * 2**20, size_of=lambda bank: bank.nbytes
+_BANK_CACHE: BoundedCache[LogGaborBank] = register_cache(
+    "filter_banks",
+    BoundedCache(
+        max_entries=16, max_nbytes=512 * 2**20, size_of=lambda bank: bank.nbytes
+    ),
 )
 
 
@@ -151,13 +154,3 @@ def log_gabor_bank(
     return _BANK_CACHE.get_or_build(
         key, lambda: build_log_gabor_bank(shape, params, dtype)
     )
-
-
-def clear_bank_cache() -> None:
-    """Empty the filter-bank cache."""
-    _BANK_CACHE.clear()
-
-
-def bank_cache_info() -> CacheInfo:
-    """Statistics of the filter-bank cache."""
-    return _BANK_CACHE.info()

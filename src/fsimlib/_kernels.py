@@ -16,20 +16,22 @@ Two implementations of the same loops:
 Both give the same numbers to a few units in the last place (the tests
 compare them).  The compiled loops are used when they are built; the numpy
 ones otherwise, or inside :func:`use_loops`, which tests and benchmarks
-use to compare the two.
+use to compare the two.  Both are registered by name in :data:`LOOPS` (a
+:class:`~fsimlib._seam.Seam`, as the FFT engines are).
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
+
+from ._seam import Seam
 
 KernelName = Literal["compiled", "numpy"]
 
@@ -351,8 +353,11 @@ def _load_compiled() -> Kernels | None:
 
 COMPILED: Kernels | None = _load_compiled()
 
-_SELECTED: contextvars.ContextVar[KernelName | None] = contextvars.ContextVar(
-    "fsimlib_kernels", default=None
+#: The loops by name, fastest first; the choice in force.
+LOOPS: Seam[Kernels] = Seam(
+    "inner-loop implementation",
+    {"compiled": lambda: COMPILED, "numpy": lambda: NUMPY},
+    requirements={"compiled": "the C extension fsimlib._ckernels"},
 )
 
 
@@ -378,26 +383,23 @@ def available_loops() -> tuple[KernelName, ...]:
     Examples
     --------
     >>> import fsimlib
-    >>> "numpy" in fsimlib.available_loops()
-    True
+    >>> fsimlib.available_loops()[-1]
+    'numpy'
     """
-    return ("numpy",) if COMPILED is None else ("compiled", "numpy")
+    return LOOPS.available()  # type: ignore[return-value]
 
 
 def get_kernels() -> Kernels:
     """Return the loops in force: the innermost :func:`use_loops`, else the best."""
-    name = _SELECTED.get() or available_loops()[0]
-    if name == "compiled" and COMPILED is not None:
-        return COMPILED
-    return NUMPY
+    return LOOPS.get()
 
 
-@contextlib.contextmanager
-def use_loops(name: KernelName) -> Iterator[None]:
+def use_loops(name: KernelName) -> contextlib.AbstractContextManager[None]:
     """Use the inner loops called ``name`` inside a ``with`` block.
 
-    The choice is scoped to the current thread (and context), as
-    :func:`use_fft_engine`'s is.  Outside any such block the fastest
+    The choice holds in the current thread (and context), as
+    :func:`use_fft_engine`'s does, and in the threads fsimlib starts for
+    the calls made inside the block.  Outside any such block the fastest
     available implementation is used.
 
     Parameters
@@ -405,32 +407,31 @@ def use_loops(name: KernelName) -> Iterator[None]:
     name : {"compiled", "numpy"}
         The implementation (see :func:`available_loops`).
 
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        Inside its ``with`` block, fsimlib runs the loops called ``name``.
+
     Raises
     ------
     ValueError
         If ``name`` is unknown, or ``"compiled"`` where the C extension was
-        not built.
+        not built (checked when called, before the block runs).
+    TypeError
+        If ``name`` is not a str.
 
     Examples
     --------
+    Blocks nest; the innermost choice holds:
+
     >>> import numpy as np
     >>> import fsimlib
-    >>> rng = np.random.default_rng(0)
-    >>> a = rng.integers(0, 256, (64, 64), dtype=np.uint8)
-    >>> b = rng.integers(0, 256, (64, 64), dtype=np.uint8)
+    >>> image = np.random.default_rng(0).random((48, 48))
     >>> with fsimlib.use_loops("numpy"):
-    ...     slow = fsimlib.fsim(a, b)
-    >>> abs(slow - fsimlib.fsim(a, b)) < 1e-12
+    ...     pc_numpy = fsimlib.phase_congruency(image)
+    ...     with fsimlib.use_loops(fsimlib.available_loops()[0]):
+    ...         pc_best = fsimlib.phase_congruency(image)
+    >>> bool(np.allclose(pc_numpy, pc_best, rtol=0, atol=1e-12))
     True
     """
-    if name not in available_loops():
-        msg = (
-            f"inner loops {name!r} are not available; this installation has "
-            f"{available_loops()}"
-        )
-        raise ValueError(msg)
-    token = _SELECTED.set(name)
-    try:
-        yield
-    finally:
-        _SELECTED.reset(token)
+    return LOOPS.use(name)

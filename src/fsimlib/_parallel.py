@@ -11,6 +11,9 @@ rest of the process.  A lasting thread keeps its FFT plans and scratch
 buffers between calls (they are per thread); a thread made per call would
 plan again every time.  The executor is made on first use, holds at most
 one thread per CPU, and is never used unless ``workers`` is 2 or more.
+Work runs there in a copy of the caller's context, so that the FFT engine
+and loops chosen by the caller (:func:`fsimlib.use_fft_engine`,
+:func:`fsimlib.use_loops`) apply to both images.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+from ._seam import carry_context
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -63,7 +68,7 @@ def map_pair(
         # fsim with workers, say), so that no task waits on one queued
         # behind it.
         return function(first), function(second)
-    future = _executor().submit(_in_executor, function, second)
+    future = _executor().submit(carry_context(_in_executor), function, second)
     try:
         result = function(first)
     except BaseException:

@@ -7,7 +7,7 @@ from numpy.typing import ArrayLike
 
 from ._features import FeatureOptions, ImageFeatures, extract_features
 from ._gradient import GradientSpec
-from ._metric import (
+from ._pair import (
     REFERENCE_RANGE,
     FSIMResult,
     PreparedImage,
