@@ -36,6 +36,7 @@ from ._kernels import get_kernels
 from ._phase_congruency import Precision
 from ._reference import Reference
 from ._scorefile import (
+    default_file_mode,
     differences,
     neutralise_cell,
     parse_provenance,
@@ -664,20 +665,6 @@ def provenance(
     }
 
 
-def _default_mode() -> int:
-    """Return the permissions ``open()`` gives a new file: 0o666 less the umask."""
-    try:
-        with Path("/proc/self/status").open(encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 class ScoreFile:
     """A CSV of scores that is appended row by row and can be resumed.
 
@@ -770,7 +757,7 @@ class ScoreFile:
         """
         from filelock import FileLock, Timeout
 
-        lock = FileLock(f"{self.path}.lock", timeout=0, mode=_default_mode())
+        lock = FileLock(f"{self.path}.lock", timeout=0, mode=default_file_mode())
         try:
             lock.acquire()
         except Timeout:
@@ -1055,7 +1042,7 @@ class ScoreFile:
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
         try:
-            os.fchmod(descriptor, _default_mode())
+            os.fchmod(descriptor, default_file_mode())
             with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
                 settings = {k: v for k, v in self.settings.items() if k != "fsimlib"}
                 version = str(self.settings.get("fsimlib", ""))

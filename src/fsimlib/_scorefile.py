@@ -79,6 +79,20 @@ def restore_cell(value: str) -> str:
     return value
 
 
+def default_file_mode() -> int:
+    """Return the permissions ``open()`` gives a new file: 0o666 less the umask."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # reading the umask means setting it, briefly
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def provenance_line(version: str, settings: Mapping[str, object]) -> str:
     """Return the first line of a score file (no newline): version, settings."""
     return PROVENANCE_PREFIX + version + " " + json.dumps(dict(settings))
