@@ -289,3 +289,58 @@ def test_neutralisation_round_trips_and_never_starts_a_formula(value: str) -> No
     assert restore_cell(written) == value
     if written[:1] in {"=", "+", "-", "@", "\t", "\r"}:
         float(written)  # only a plain number may begin so
+
+
+# --------------------------------------------------------------------------
+# clean errors instead of escapes
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (lambda folder: folder, "cannot read the pairs table .*: Is a directory"),
+        (
+            lambda folder: folder / ("x" * 5000),
+            r"cannot read the pairs table .*\.\.\..*\(50\d\d characters\): File name",
+        ),
+    ],
+    ids=["folder", "long-path"],
+)
+def test_unreadable_pairs_tables_are_value_errors(
+    tmp_path: Path, make: object, match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        fsimlib.read_pairs_csv(make(tmp_path))  # type: ignore[operator]
+
+
+def test_a_shut_down_executor_is_a_value_error() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1)
+    pool.shutdown()
+    records = fsimlib.score_pairs([("a.png", "b.png")], executor=pool)
+    with pytest.raises(ValueError, match="the executor cannot take tasks: cannot"):
+        list(records)
+
+
+def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
+    import imageio.v3 as iio
+    import numpy as np
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "d").mkdir()
+    image = np.arange(32 * 32, dtype=np.uint8).reshape(32, 32)
+    iio.imwrite(tmp_path / "r" / "caf.png", image)
+    raw = os.fsencode(tmp_path / "d") + b"/caf_\xe9.png"
+    with open(raw, "wb") as handle:  # noqa: PTH123 - a bytes path
+        handle.write(iio.imwrite("<bytes>", image, extension=".png"))
+    (pair,) = fsimlib.pair_folders(tmp_path / "r", tmp_path / "d", relative_to=tmp_path)
+    assert pair.fields == {"ref": "r/caf.png", "dist": "d/caf_\\xe9.png"}
+    path = tmp_path / "s.csv"
+    table = fsimlib.ScoreFile(path, ["ref", "dist"])
+    table.resume([pair])
+    (record,) = fsimlib.score_pairs([pair])
+    assert record.fsim == 1.0, "the file itself is read by its real name"
+    table.write(record)
+    assert table.finish([pair])[0]["dist"] == "d/caf_\\xe9.png"
+    path.read_text(encoding="utf-8")  # the table is UTF-8 text

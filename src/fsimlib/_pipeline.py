@@ -313,7 +313,8 @@ def score_pairs(
         If an item of ``pairs`` is not a pair, or ``executor`` is not an
         Executor.
     ValueError
-        If ``chunk_size`` is not a positive int.
+        If ``chunk_size`` is not a positive int, or (when the records are
+        drawn) the executor is shut down and takes no tasks.
 
     See Also
     --------
@@ -398,7 +399,12 @@ def _score_on(
     futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
     try:
         for ref, members in _groups(items, chunk_size):
-            futures[executor.submit(score_group, ref, members, options)] = members
+            try:
+                future = executor.submit(score_group, ref, members, options)
+            except RuntimeError as error:  # shut down, or broken
+                msg = f"the executor cannot take tasks: {_one_line(error)}"
+                raise ValueError(msg) from error
+            futures[future] = members
         for future in as_completed(futures):
             members = futures[future]
             try:
@@ -433,7 +439,8 @@ def read_pairs_csv(path: PathLike, /) -> tuple[list[str], list[PairRecord]]:
     Raises
     ------
     ValueError
-        If the file is not such a table.
+        If the file is not such a table, or cannot be read (a folder, a
+        path too long, no permission).
     FileNotFoundError
         If there is no file at ``path``.
 
@@ -457,6 +464,14 @@ def read_pairs_csv(path: PathLike, /) -> tuple[list[str], list[PairRecord]]:
     except UnicodeDecodeError as error:
         msg = f"{table} is not a UTF-8 text CSV file: {error}"
         raise ValueError(msg) from error
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a folder, a name too long, no permission
+        shown = printable(os.fspath(table))
+        if len(shown) > 200:
+            shown = f"{shown[:100]}...{shown[-60:]} ({len(shown)} characters)"
+        msg = f"cannot read the pairs table {shown}: {error.strerror or error}"
+        raise ValueError(msg) from None
     except csv.Error as error:
         msg = f"{table} is not a valid CSV file: {error}"
         raise ValueError(msg) from error
@@ -613,15 +628,27 @@ def _matches(name: str, stem: str) -> bool:
 
 
 def _shown(path: Path | None, base: Path | None) -> str:
-    """``path`` as written in a table: relative to ``base`` where it can be."""
+    r"""``path`` as written in a table: relative to ``base`` where it can be.
+
+    Bytes of a file name that are not UTF-8 are shown as ``\xNN``: the
+    table stays UTF-8 text and names the file readably.
+    """
     if path is None:
         return ""
-    if base is None:
-        return path.as_posix()
+    shown = path.as_posix()
+    if base is not None:
+        with contextlib.suppress(ValueError):  # another drive, on Windows
+            shown = Path(os.path.relpath(path, base)).as_posix()
+    return printable(shown)
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` with undecodable file-name bytes written as ``\xNN``."""
     try:
-        return Path(os.path.relpath(path, base)).as_posix()
-    except ValueError:  # another drive, on Windows
-        return path.as_posix()
+        raw = text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:  # surrogates that are not escaped bytes
+        return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", errors="backslashreplace")
 
 
 def _resolve(value: str, base: Path) -> str:
@@ -944,7 +971,7 @@ class ScoreFile:
         row += [
             "" if record.fsim is None else repr(record.fsim),
             "" if record.fsimc is None else repr(record.fsimc),
-            neutralise_cell(record.error or ""),
+            neutralise_cell(printable(record.error or "")),
         ]
         line = _csv_line(row)
         if self._identity is None:
