@@ -375,18 +375,44 @@ def _stop_signals_raise() -> Iterator[None]:
 
 
 def _end_workers(pool: ProcessPoolExecutor) -> None:
-    """Stop the pool's worker processes now, mid-task, without waiting."""
+    """Stop the pool's worker processes now, mid-task, and shut it down."""
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:
         terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
         return
     # Before 3.14 the pool has no public way to stop running workers; its
     # table of worker processes is the only handle on them.
     processes = dict(getattr(pool, "_processes", None) or {})
-    for process in processes.values():
-        process.terminate()
-    for process in processes.values():
-        process.join(timeout=10)
+    previous = threading.excepthook
+    threading.excepthook = _quiet_cancelled_futures(previous)
+    try:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.join(timeout=30)
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        threading.excepthook = previous
+
+
+def _quiet_cancelled_futures(
+    previous: Any,  # noqa: ANN401 - threading.excepthook's type is private
+) -> Any:  # noqa: ANN401
+    """Wrap ``threading.excepthook`` to drop one harmless pool error.
+
+    Python before 3.12 lets the pool's manager thread fail with
+    InvalidStateError when it marks a future that was cancelled as broken
+    (it does so after its workers are stopped); the futures are ours and
+    already given up, so the traceback would only alarm.
+    """
+    from concurrent.futures import InvalidStateError
+
+    def hook(arguments: Any) -> None:  # noqa: ANN401
+        if not issubclass(arguments.exc_type, InvalidStateError):
+            previous(arguments)
+
+    return hook
 
 
 @contextmanager
@@ -414,7 +440,6 @@ def _executor(workers: int) -> Iterator[Executor | None]:
         yield pool
     except BaseException:
         _end_workers(pool)
-        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -620,6 +645,7 @@ def _run_batch(
                 bar.update(1)
     except (KeyboardInterrupt, _Stopped) as stop:
         bar.close()
+        written = _rows_in(table, default=done + written) - done
         name = (
             "interrupted"
             if isinstance(stop, KeyboardInterrupt)
@@ -660,6 +686,14 @@ def _run_batch(
         )
         return EXIT_FAILED_ROWS
     return 0
+
+
+def _rows_in(table: ScoreFile, *, default: int) -> int:
+    """Count the complete rows in the output (``default`` if unreadable)."""
+    try:
+        return len(table.read())
+    except (OSError, ValueError):
+        return default
 
 
 def _os_error(error: OSError) -> str:
