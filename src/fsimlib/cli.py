@@ -2,8 +2,9 @@
 
 Exit codes: 0 when everything was scored, 1 when a comparison or some rows
 of a batch failed (the reason is in the ``error`` column), 2 for usage
-errors (bad options, unreadable tables), 130 when interrupted.  Errors are
-one line on stderr, ``fsimlib: error: ...``.
+errors (bad options, unreadable tables, refused or busy outputs), 130 when
+interrupted, 128 + the signal's number when stopped by SIGTERM or SIGHUP.
+Errors are one line on stderr, ``fsimlib: error: ...``.
 """
 
 from __future__ import annotations
@@ -567,6 +568,14 @@ def batch(
     rewrites the output in the order of the input.  A missing, corrupt or
     mismatched file gives a row whose 'error' column says why, and the run
     goes on.  Exit code 0 if every row was scored, 1 if any row failed.
+
+    The output's first line records the fsimlib version, engine, loops and
+    options; resuming with other options is refused (--restart starts
+    over).  One run at a time per output (a lock on OUTPUT.lock); a file
+    that is not a score file of this table is never overwritten.  Text
+    cells beginning with = + - @, tab or CR get a leading ' so that
+    spreadsheets do not run them as formulas.  SIGTERM and SIGHUP stop the
+    workers and leave the output resumable (exit 128 + signal).
     """  # noqa: D301 - \b is click's marker for a verbatim paragraph
     columns, pairs = _batch_pairs(pairs_csv, ref_dir, dist_dir, output)
     if pairs_csv is not None and _same_file(output, pairs_csv):
