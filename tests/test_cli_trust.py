@@ -377,3 +377,33 @@ def test_a_stop_signal_leaves_no_process_and_a_resumable_output(
     complete = run([*base, "-o", "complete.csv", "-j", "1"], cwd=tmp_path)
     assert complete.returncode == 0, complete.stderr
     assert output.read_bytes() == (tmp_path / "complete.csv").read_bytes()
+
+
+def png_declaring(rows: int, cols: int) -> bytes:
+    """A valid 1-bit greyscale PNG of ``rows`` x ``cols`` zeros: a few KB."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", cols, rows, 1, 0, 0, 0, 0)
+    compressor = zlib.compressobj(9)
+    line = b"\x00" * (1 + (cols + 7) // 8)  # filter byte, then the bits
+    body = b"".join(compressor.compress(line) for _ in range(rows))
+    body += compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", body)
+        + chunk(b"IEND", b"")
+    )
+
+
+def test_a_decompression_bomb_is_a_one_line_error(tmp_path: Path) -> None:
+    (tmp_path / "bomb.png").write_bytes(png_declaring(14_000, 14_000))
+    assert (tmp_path / "bomb.png").stat().st_size < 100_000
+    result = run(["compare", "bomb.png", "bomb.png"], cwd=tmp_path)
+    assert result.returncode == 1
+    one_line_error(result.stderr, "pixels")

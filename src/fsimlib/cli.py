@@ -216,7 +216,7 @@ def compare(
         result = compare_images(
             reference, distorted, downsample=downsample, gradient=gradient
         )
-    except (OSError, ValueError, TypeError) as error:
+    except _reading_errors() as error:
         raise click.ClickException(" ".join(str(error).split())) from error
     except MemoryError as error:
         msg = f"not enough memory to compare {ref} and {dist}"
@@ -250,6 +250,20 @@ def compare(
 
 #: The PNG text chunk that marks a map as written by fsimlib.
 _MAP_SOFTWARE = "fsimlib"
+
+
+def _reading_errors() -> tuple[type[Exception], ...]:
+    """Errors that reading or comparing images reports for bad input.
+
+    Pillow's DecompressionBombError (an image declaring far more pixels
+    than its file holds) derives from Exception alone.
+    """
+    errors: tuple[type[Exception], ...] = (OSError, ValueError, TypeError)
+    try:
+        from PIL.Image import DecompressionBombError
+    except ImportError:  # pragma: no cover - Pillow comes with imageio
+        return errors
+    return (*errors, DecompressionBombError)
 
 
 def _same_file(one: Path, other: Path) -> bool:
