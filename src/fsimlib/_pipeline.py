@@ -1069,7 +1069,8 @@ class ScoreFile:
             dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
         try:
-            os.fchmod(descriptor, default_file_mode())
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(descriptor, default_file_mode())
             with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
                 settings = {k: v for k, v in self.settings.items() if k != "fsimlib"}
                 version = str(self.settings.get("fsimlib", ""))
