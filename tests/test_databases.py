@@ -428,7 +428,7 @@ def test_resuming_with_other_options_is_refused(
     root, _ = kadid
     evaluate(root, "KADID-10k", output=tmp_path / "out")
     with pytest.raises(
-        ValueError, match=r"holds a run of .*'gradient': 'scharr'.*not .*'gradient': 'sobel'"
+        ValueError, match=r"holds a run of .*'scharr'.*not .*'gradient': 'sobel'"
     ):
         evaluate(root, "KADID-10k", output=tmp_path / "out", gradient="sobel")
 
