@@ -10,6 +10,10 @@ import pytest
 import fsimlib
 from fsimlib._fft import PLANS_PER_THREAD, get_engine
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 ENGINES = [pytest.param("pyfftw", marks=pytest.mark.needs_pyfftw), "scipy"]
 
 

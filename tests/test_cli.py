@@ -466,6 +466,7 @@ def data_rows(path: Path) -> int:
     return max(0, path.read_bytes().count(b"\n") - 1)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stop", "workers"),
     [("SIGKILL", "1"), ("SIGKILL", "2"), ("SIGINT", "1")],

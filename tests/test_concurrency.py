@@ -14,6 +14,10 @@ from corpus import load_pair, one_case_per_shape
 
 import fsimlib
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 ENGINES = [
     pytest.param("pyfftw", marks=pytest.mark.needs_pyfftw),
     "scipy",

@@ -90,6 +90,7 @@ def test_dataset_page_commands_print_what_the_page_shows() -> None:
     assert (folder / "scores.csv").is_file()
 
 
+@pytest.mark.e2e
 @pytest.mark.needs_extras
 def test_scaling_page_dask_example_runs() -> None:
     namespace = run_examples("guide/scaling.rst")

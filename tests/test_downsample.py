@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from numpy.typing import NDArray
 from scipy import signal
 
@@ -93,7 +94,7 @@ def test_automatic_factor(shape: tuple[int, int], factor: int) -> None:
     assert fsimlib.automatic_factor(shape[::-1]) == factor
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(seed=SEEDS, rows=SIDES, cols=SIDES, factor=FACTORS, dtype=DTYPES)
 def test_box_downsample_equals_the_spec(
     seed: int, rows: int, cols: int, factor: int, dtype: type
@@ -110,7 +111,7 @@ def test_box_downsample_equals_the_spec(
     )
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(
     seed=SEEDS,
     rows=SIDES,
@@ -172,7 +173,7 @@ def test_trailing_axes_are_carried_along(factor: int) -> None:
         )
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=examples(25))
 @given(
     seed=SEEDS,
     rows=st.integers(min_value=10, max_value=60),

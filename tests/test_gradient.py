@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from numpy.typing import NDArray
 from scipy import signal
 
@@ -199,7 +200,7 @@ def test_other_operators_change_the_score(
     assert 0.0 <= other <= 1.0
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=examples(40))
 @given(seed=SEEDS, rows=SIDES, cols=SIDES, name=st.sampled_from(list(OPERATORS)))
 def test_gradient_map_equals_conv2_same(
     seed: int, rows: int, cols: int, name: str
@@ -213,7 +214,7 @@ def test_gradient_map_equals_conv2_same(
         np.testing.assert_allclose(gradient, expected, rtol=0, atol=MAP_TOLERANCE)
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=examples(40))
 @given(
     seed=SEEDS,
     rows=SIDES,

@@ -23,6 +23,10 @@ from skimage.io import imread
 
 import fsimlib
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAPS_DIR = DATA_DIR / "maps"
 

@@ -7,6 +7,10 @@ from corpus import load_pair, one_case_per_shape
 
 import fsimlib
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 #: The issue's bound for precision="float32".  Measured on the corpus: about
 #: 2e-7 (complex64 FFTs carry ~1e-7 relative error into PC, and the pooled
 #: score averages it down).

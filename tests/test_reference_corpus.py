@@ -20,6 +20,10 @@ from skimage.io import imread
 import fsimlib
 from fsimlib._kernels import available_loops, use_loops
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Absolute tolerance on scores: the bound the issue sets.  A faithful
