@@ -28,6 +28,10 @@ from skimage.filters import gaussian
 
 import fsimlib
 
+#: End to end: every test runs the installed ``fsimlib`` command in a
+#: subprocess, as a user would.
+pytestmark = pytest.mark.e2e
+
 
 def console_script() -> Path:
     """The ``fsimlib`` script that ``pip install`` put beside this Python."""
@@ -466,7 +470,6 @@ def data_rows(path: Path) -> int:
     return max(0, path.read_bytes().count(b"\n") - 1)
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stop", "workers"),
     [("SIGKILL", "1"), ("SIGKILL", "2"), ("SIGINT", "1")],

@@ -20,6 +20,10 @@ from typing import Any
 
 import pytest
 
+#: End to end: every test runs the installed ``fsimlib`` command in a
+#: subprocess, as a user would.
+pytestmark = pytest.mark.e2e
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 SCRIPT = Path(sys.executable).parent / "fsimlib"
@@ -90,7 +94,6 @@ def test_dataset_page_commands_print_what_the_page_shows() -> None:
     assert (folder / "scores.csv").is_file()
 
 
-@pytest.mark.e2e
 @pytest.mark.needs_extras
 def test_scaling_page_dask_example_runs() -> None:
     namespace = run_examples("guide/scaling.rst")
