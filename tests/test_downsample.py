@@ -1,4 +1,4 @@
-"""The reference's automatic downsampling (spec section 2).
+"""The reference's automatic downsampling, as FeatureSIM.m does it.
 
 ``F = max(1, round_half_away_from_zero(min(H, W) / 256))``; each plane is
 filtered with an ``F x F`` mean, "same" size with zeros outside the image and
@@ -40,7 +40,7 @@ def random_plane(
 
 
 def conv2_then_decimate(plane: NDArray, factor: int) -> NDArray[np.float64]:
-    """The spec's definition, transcribed: full convolution, crop, decimate."""
+    """The definition above, transcribed: full convolution, crop, decimate."""
     rows, cols = plane.shape
     kernel = np.ones((factor, factor)) / factor**2
     full = signal.convolve2d(plane.astype(np.float64), kernel, mode="full")
@@ -50,7 +50,7 @@ def conv2_then_decimate(plane: NDArray, factor: int) -> NDArray[np.float64]:
 
 
 def index_form(plane: NDArray, factor: int) -> NDArray[np.float64]:
-    """The spec's index form: output[i] = mean of input[i F + F//2 - (F-1) ..
+    """The same in index form: output[i] = mean of input[i F + F//2 - (F-1) ..
     i F + F//2] along each axis, zeros outside the image, with exact sums.
     """
     rows, cols = plane.shape
