@@ -225,20 +225,28 @@ def serve_demo(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
         started = time.monotonic()
         while server.poll() is None and time.monotonic() - started < STARTUP_TIMEOUT:
             if page_answers(url):
+                # The address line is printed as soon as the server is up.
                 printed = stdout_path.read_text()
-                # The address line follows the bind at once; wait for it too.
-                while "running at" not in printed and server.poll() is None:
+                while "running at" not in printed and time.monotonic() < (
+                    started + STARTUP_TIMEOUT
+                ):
                     time.sleep(0.1)
                     printed = stdout_path.read_text()
-                match = re.search(r"fsimlib demo running at (http://\S+)", printed)
-                assert match is not None, printed
-                assert match.group(1).rstrip("/") == url.rstrip("/"), printed
+                found = re.search(r"fsimlib demo running at (http://\S+)", printed)
+                if found is None or found.group(1).rstrip("/") != url.rstrip("/"):
+                    stop(server)
+                    pytest.fail(f"the demo did not print its address {url}:\n{printed}")
                 return server, url
             time.sleep(0.5)
+        exit_code, waited = server.poll(), time.monotonic() - started
         stop(server)
+        state = (
+            f"exited with code {exit_code} after {waited:.0f} s"
+            if exit_code is not None
+            else f"did not answer within {STARTUP_TIMEOUT:.0f} s and was stopped"
+        )
         report = (
-            f"port {port}, exit code {server.returncode} after "
-            f"{time.monotonic() - started:.0f} s (limit {STARTUP_TIMEOUT:.0f} s)\n"
+            f"port {port}: the server {state}\n"
             f"--- stdout ---\n{tail(stdout_path)}\n--- stderr ---\n{tail(stderr_path)}"
         )
         failures.append(report)
