@@ -277,6 +277,9 @@ def browser() -> Iterator[Any]:
     except ImportError:
         pytest.fail('Playwright is not installed: pip install -e ".[test]"')
     chromium_path = find_chromium()
+    named = os.environ.get(CHROMIUM_VARIABLE)
+    if chromium_path is None and named:
+        no_browser(f"{CHROMIUM_VARIABLE}={named} is not an executable")
     if chromium_path is None:
         no_browser(
             f"no Chromium found: set {CHROMIUM_VARIABLE} to its executable or put "
