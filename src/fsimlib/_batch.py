@@ -11,9 +11,9 @@ from ._fft import resolve_workers
 from ._gradient import GradientSpec
 from ._metric import fsim
 from ._phase_congruency import Precision
+from ._pil import convert_pillow_stack
 from ._reference import Reference
 from ._seam import carry_context
-from ._pil import convert_pillow_stack
 from ._validation import as_real_array, check_flag, image_layout
 
 

@@ -14,10 +14,13 @@ the module its class comes from, and only then is ``PIL.Image`` imported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Modes whose samples FSIM can score, after the expansion below.
 SUPPORTED_MODES = frozenset(
@@ -28,7 +31,7 @@ UINT16_MAX = 65535
 
 
 def is_pillow_image(obj: object) -> bool:
-    """True if ``obj`` is a ``PIL.Image.Image`` (without importing Pillow first)."""
+    """Tell whether ``obj`` is a ``PIL.Image.Image``, importing Pillow only if so."""
     if not type(obj).__module__.startswith("PIL."):
         return False
     from PIL import Image
@@ -36,8 +39,8 @@ def is_pillow_image(obj: object) -> bool:
     return isinstance(obj, Image.Image)
 
 
-def pillow_samples(image: Any) -> NDArray[np.generic]:
-    """The samples of a Pillow image: palettes expanded, 16-bit kept.
+def pillow_samples(image: Image.Image) -> NDArray[np.generic]:
+    """Return the samples of a Pillow image: palettes expanded, 16-bit kept.
 
     A palette image (``"P"``, ``"PA"``) becomes its palette's colours
     (RGB, or RGBA if the palette or the image has alpha); a 32-bit integer
@@ -59,7 +62,8 @@ def pillow_samples(image: Any) -> NDArray[np.generic]:
         )
         raise ValueError(msg)
     if mode == "P":
-        image = image.convert(image.palette.mode)
+        palette = image.palette
+        image = image.convert("RGB" if palette is None else palette.mode)
     elif mode == "PA":
         image = image.convert("RGBA")
     samples = np.asarray(image)
@@ -71,7 +75,7 @@ def pillow_samples(image: Any) -> NDArray[np.generic]:
 
 
 def _int32_as_uint16(samples: NDArray[np.generic]) -> NDArray[np.uint16]:
-    """A mode ``"I"`` image as uint16, as a 16-bit file would store it."""
+    """Return a mode ``"I"`` image as uint16, as a 16-bit file stores it."""
     low, high = int(np.min(samples)), int(np.max(samples))
     if low < 0 or high > UINT16_MAX:
         msg = (
@@ -84,9 +88,9 @@ def _int32_as_uint16(samples: NDArray[np.generic]) -> NDArray[np.uint16]:
 
 
 def array_from_pillow(
-    image: Any, name: str
+    image: Image.Image, name: str
 ) -> NDArray[np.uint8] | NDArray[np.uint16]:
-    """A Pillow image as the uint8/uint16 array :func:`fsimlib.read_image` gives.
+    """Return a Pillow image as the uint8/uint16 array read_image would give.
 
     Raises
     ------
@@ -103,14 +107,14 @@ def array_from_pillow(
     return normalise_samples(samples, f"{name} (a Pillow image)")
 
 
-def convert_pillow(obj: object, name: str) -> object:
+def convert_pillow(obj: object, name: str) -> ArrayLike:
     """``obj`` as an array if it is a Pillow image, else ``obj`` unchanged."""
     if is_pillow_image(obj):
-        return array_from_pillow(obj, name)
-    return obj
+        return array_from_pillow(cast("Image.Image", obj), name)
+    return cast("ArrayLike", obj)
 
 
-def convert_pillow_stack(obj: object, name: str) -> object:
+def convert_pillow_stack(obj: object, name: str) -> ArrayLike:
     """Like :func:`convert_pillow`, also for a list or tuple of images."""
     if isinstance(obj, (list, tuple)) and any(is_pillow_image(item) for item in obj):
         arrays = [

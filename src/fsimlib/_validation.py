@@ -218,7 +218,7 @@ CHANNEL_COUNTS = (1, 3)
 
 
 def _likely_channel_axis(shape: tuple[int, ...], axis: int) -> int | None:
-    """The axis that holds the channels if ``axis`` plainly does not.
+    """Return the axis that holds the channels if ``axis`` plainly does not.
 
     ``axis`` plainly does not if its size is not 1, 3 or 4 (RGBA gets its
     own message), and the other axes include exactly one of size 1 or 3
@@ -226,9 +226,7 @@ def _likely_channel_axis(shape: tuple[int, ...], axis: int) -> int | None:
     """
     if shape[axis] in (*CHANNEL_COUNTS, 4):
         return None
-    others = [
-        i for i, size in enumerate(shape) if i != axis and size in CHANNEL_COUNTS
-    ]
+    others = [i for i, size in enumerate(shape) if i != axis and size in CHANNEL_COUNTS]
     return others[0] if len(others) == 1 else None
 
 
