@@ -40,10 +40,10 @@ def fsim_batch(
         ``images2``; a single image is prepared once, as with
         :class:`Reference`.
     images2 : array_like
-        A stack of ``N`` images.
+        A stack of ``N`` images.  A list of Pillow images is a stack too.
     data_range, channel_axis, chromatic, downsample, gradient, precision
         As for :func:`fsim`; ``channel_axis`` counts the axes of one image,
-        not of the stack.
+        not of the stack: ``channel_axis=0`` for ``N x C x H x W`` stacks.
     workers : int, optional
         Threads that score pairs concurrently, with ``scipy.fft``'s meaning
         (``None``: one; ``-1``: one per CPU), at most 64.  Results do not
