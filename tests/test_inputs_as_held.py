@@ -111,6 +111,14 @@ def test_a_wrong_channel_axis_is_told_the_right_one(entry: Score) -> None:
         entry(COLOUR, COLOUR2, channel_axis=0)
 
 
+def test_rgba_channels_first_is_told_the_axis_then_to_drop_alpha() -> None:
+    rgba = np.moveaxis(np.dstack([COLOUR, GREY]), -1, 0)
+    with pytest.raises(ValueError, match=r"channels are first, pass channel_axis=0"):
+        fsimlib.fsim(rgba, rgba)
+    with pytest.raises(ValueError, match=r"4 channels.*drop the alpha channel"):
+        fsimlib.fsim(rgba, rgba, channel_axis=0)
+
+
 def test_a_stack_passed_as_one_image_is_pointed_to_fsim_batch() -> None:
     with pytest.raises(ValueError, match=r"got 4-D .*use fsimlib\.fsim_batch"):
         fsimlib.fsim(COLOUR[None], COLOUR2[None])

@@ -221,12 +221,14 @@ def _likely_channel_axis(shape: tuple[int, ...], axis: int) -> int | None:
     """Return the axis that holds the channels if ``axis`` plainly does not.
 
     ``axis`` plainly does not if its size is not 1, 3 or 4 (RGBA gets its
-    own message), and the other axes include exactly one of size 1 or 3
-    (e.g. ``(3, 512, 512)`` read with the last axis as channels).
+    own message), and the other axes include exactly one of size 1, 3 or 4
+    (e.g. ``(3, 512, 512)`` read with the last axis as channels; an RGBA
+    image then gets the RGBA message once its channel axis is right).
     """
-    if shape[axis] in (*CHANNEL_COUNTS, 4):
+    counts = (*CHANNEL_COUNTS, 4)
+    if shape[axis] in counts:
         return None
-    others = [i for i, size in enumerate(shape) if i != axis and size in CHANNEL_COUNTS]
+    others = [i for i, size in enumerate(shape) if i != axis and size in counts]
     return others[0] if len(others) == 1 else None
 
 
