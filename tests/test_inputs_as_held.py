@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 from PIL import Image
 from skimage import data
@@ -99,6 +101,25 @@ def test_channels_first_is_told_to_pass_channel_axis_0(
     with pytest.raises(ValueError, match=pattern):
         entry(first1, first2)
     assert entry(first1, first2, channel_axis=0) == entry(last1, last2)
+
+
+#: Image sides that cannot be mistaken for a channel count (1, 3 or 4).
+SIDES = st.integers(2, 40).filter(lambda side: side not in {3, 4})
+
+
+@settings(deadline=None, max_examples=60)
+@given(channels=st.sampled_from([1, 3]), rows=SIDES, cols=SIDES, stack=st.booleans())
+def test_any_channels_first_layout_gets_channel_axis_0(
+    channels: int, rows: int, cols: int, stack: bool
+) -> None:
+    """Whatever the size, channels first are recognised (no score computed)."""
+    shape = (2, channels, rows, cols) if stack else (channels, rows, cols)
+    images = np.zeros(shape, np.uint8)
+    score: Callable[[NDArray[np.uint8], NDArray[np.uint8]], object] = (
+        fsimlib.fsim_batch if stack else fsimlib.fsim
+    )
+    with pytest.raises(ValueError, match=r"channels are first.*pass channel_axis=0"):
+        score(images, images)
 
 
 @pytest.mark.parametrize(
