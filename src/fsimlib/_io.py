@@ -140,7 +140,7 @@ def read_image(
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         # Pillow signals corrupt data with OSError ("image file is
         # truncated"), SyntaxError (broken PNG chunks) or ValueError;
-        # imageio with OSError when no plugin recognises the format.
+        # an unknown format with UnidentifiedImageError, an OSError.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         msg = f"{file}: not a readable image ({reason})"
         raise ValueError(msg) from error
