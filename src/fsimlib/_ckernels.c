@@ -26,11 +26,23 @@
  * arrays on the stack (12 KiB in double precision). */
 #define BLOCK 256
 
+/* MSVC: keep a * b + c rounded twice whatever the compiler version's
+ * default (VS 2022 17.0 turned contraction off, earlier versions on); gcc
+ * and clang get -ffp-contract=off from setup.py. */
+#ifdef _MSC_VER
+#pragma fp_contract(off)
+#endif
+
+/* FSIM_PORTABLE (set by setup.py from FSIMLIB_PORTABLE=1) compiles out the
+ * x86-only copies below, leaving the portable loops that aarch64, macOS and
+ * Windows builds run, so that they can be tested on x86 Linux too. */
+
 /* An AVX2 copy of each loop next to the portable one, chosen at load time,
  * where GCC and glibc can do that (ifunc); elsewhere only the portable one. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__)
+    defined(__linux__) && !defined(FSIM_PORTABLE)
 #define FSIM_CLONES __attribute__((target_clones("avx2", "default")))
+#define FSIM_HAS_CLONES 1
 #else
 #define FSIM_CLONES
 #endif
@@ -655,7 +667,7 @@ DEFINE_COLLECT(float, f32)
  * slow on some CPUs.)  It stores whole vectors at out + k, and k <= j, so
  * it never writes past out + n.  Chosen at run time, where the CPU has
  * AVX-512F. */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(FSIM_PORTABLE)
 #define FSIM_AVX512_COLLECT 1
 #include <immintrin.h>
 
@@ -763,6 +775,8 @@ count_and_collect(PyObject *Py_UNUSED(module), PyObject *const *args,
                                      out.buf, &below, &inside);
     }
     else
+#else
+    (void)vector; /* portable build: no vector copy to choose */
 #endif
     if (precision == 8) {
         count_and_collect_f64(values.buf, n, low, high, out.buf, &below,
@@ -1348,7 +1362,42 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* VECTOR_PATHS: the x86 copies compiled in next to the portable loops
+ * ("avx2" clones, "avx512f" collect), empty in a portable build; each is
+ * used only where the CPU running it has the instructions. */
+static int
+add_vector_paths(PyObject *module)
+{
+    const char *names[] = {
+#ifdef FSIM_HAS_CLONES
+        "avx2",
+#endif
+#ifdef FSIM_AVX512_COLLECT
+        "avx512f",
+#endif
+        NULL,
+    };
+    Py_ssize_t count = 0;
+    while (names[count] != NULL) ++count;
+    PyObject *paths = PyTuple_New(count);
+    if (paths == NULL) return -1;
+    for (Py_ssize_t i = 0; i < count; ++i) {
+        PyObject *name = PyUnicode_FromString(names[i]);
+        if (name == NULL) {
+            Py_DECREF(paths);
+            return -1;
+        }
+        PyTuple_SET_ITEM(paths, i, name);
+    }
+    if (PyModule_AddObject(module, "VECTOR_PATHS", paths) < 0) {
+        Py_DECREF(paths);
+        return -1;
+    }
+    return 0;
+}
+
 static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, (void *)add_vector_paths},
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
