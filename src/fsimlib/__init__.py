@@ -34,7 +34,7 @@ from ._pipeline import (
 )
 from ._reference import Reference
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "PREWITT",
