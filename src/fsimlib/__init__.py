@@ -33,7 +33,6 @@ from ._pipeline import (
     score_pairs,
 )
 from ._reference import Reference
-
 from ._version import __version__
 
 __all__ = [

@@ -93,14 +93,13 @@ def _version_message() -> str:
     Whether the compiled loops were built is worth seeing at a glance: the
     numpy fallback gives the same scores at about half the speed.
     """
-    loops = available_loops()[0]
-    if loops == "compiled":
+    if available_loops()[0] == "compiled":
         from . import _ckernels
 
         paths = ", ".join(_ckernels.VECTOR_PATHS) or "portable C only"
         loops = f"compiled ({paths})"
     else:
-        loops += " (no compiled loops: about 2x slower, same scores)"
+        loops = "numpy (no compiled loops: about 2x slower, same scores)"
     return (
         f"fsimlib, version {__version__}\n"
         f"FFT engine: {available_fft_engines()[0]}\n"
