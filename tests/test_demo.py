@@ -144,7 +144,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        pytest.fail('Gradio is not installed: pip install --group test')
+        pytest.fail("Gradio is not installed: pip install --group test")
     folder = tmp_path_factory.mktemp("demo-server")
     port = free_loopback_port()
     code = f"from fsimlib.demo import launch; launch(host='127.0.0.1', port={port})"
@@ -188,7 +188,7 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
-        pytest.fail('Playwright is not installed: pip install --group test')
+        pytest.fail("Playwright is not installed: pip install --group test")
     if not CHROMIUM.exists():
         pytest.fail(
             f"{CHROMIUM} not found: apt-get install chromium "
