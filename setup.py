@@ -14,6 +14,10 @@ loops are in use).  Two environment variables change the build:
     aarch64, macOS and Windows builds run, for testing it on x86 Linux
     (``nox -s tests_portable``).
 
+``FSIMLIB_LIMITED_API=0``
+    Build against CPython's full C API rather than the 3.11 limited API
+    (abi3), which is the default from CPython 3.11 on.
+
 ``CFLAGS`` is honoured as usual (``nox -s tests_clang`` adds ``-Werror``).
 """
 
