@@ -474,7 +474,7 @@ def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
     serial = outcomes(fsimlib.score_pairs(dataset.pairs))
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
