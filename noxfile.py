@@ -67,10 +67,10 @@ def lint(session: nox.Session) -> None:
     """Run ruff's linter and formatter check, and deptry on the imports.
 
     deptry checks that every package src/ imports is a declared dependency
-    (and that every dependency is used); it needs the package installed.
+    (and that every dependency is used); it reads the installed packages'
+    metadata to map distribution names to module names.
     """
-    session.install("--no-deps", "-e", ".")
-    session.install(*group("lint"))
+    session.install("-e", ".", *group("lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("deptry", "src")
