@@ -302,7 +302,7 @@ def _reading_errors() -> tuple[type[Exception], ...]:
     errors: tuple[type[Exception], ...] = (OSError, ValueError, TypeError)
     try:
         from PIL.Image import DecompressionBombError
-    except ImportError:  # pragma: no cover - Pillow comes with imageio
+    except ImportError:  # pragma: no cover - Pillow is a dependency
         return errors
     return (*errors, DecompressionBombError)
 
