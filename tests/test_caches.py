@@ -42,7 +42,9 @@ def test_filter_bank_cache_keys_on_parameters_and_precision() -> None:
     fsimlib.clear_caches()
     image = np.random.default_rng(5).random((24, 24))
     fsimlib.phase_congruency(image)
-    fsimlib.phase_congruency(image, n_orientations=6)
+    fsimlib.phase_congruency(
+        image, pc_parameters=fsimlib.PhaseCongruencyParameters(n_orientations=6)
+    )
     fsimlib.phase_congruency(image, precision="float32")
     assert fsimlib.cache_info()["filter_banks"].entries == 3
 
@@ -70,7 +72,12 @@ def test_large_banks_are_not_kept_beyond_the_byte_bound() -> None:
     image = np.zeros((1024, 1024))
     image[:, 512:] = 1.0
     for n_orientations in (4, 5, 6, 7, 8):
-        fsimlib.phase_congruency(image, n_orientations=n_orientations)
+        fsimlib.phase_congruency(
+            image,
+            pc_parameters=fsimlib.PhaseCongruencyParameters(
+                n_orientations=n_orientations
+            ),
+        )
     info = fsimlib.cache_info()["filter_banks"]
     assert info.nbytes is not None
     assert info.max_nbytes is not None

@@ -213,7 +213,14 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
         (["compare"], ["REF", "DIST", "--json", "--map", "bit depth", "--downsample"]),
         (
             ["batch"],
-            ["PAIRS.csv", "--output", "--workers", "--ref-dir", "--dist-dir", "resume"],
+            [
+                "PAIRS.csv",
+                "--output",
+                "--processes",
+                "--ref-dir",
+                "--dist-dir",
+                "resume",
+            ],
         ),
         (["correlate"], ["--mos", "--by", "--score", "--json", "logistic", "b2 = 1 /"]),
         (["demo"], ["--host", "--port", "fsimlib[demo]"]),
@@ -400,7 +407,7 @@ def test_batch_scores_every_pair_and_reports_failures(
 ) -> None:
     output = tmp_path / "scores.csv"
     result = run(
-        ["batch", dataset.pairs_csv, "--output", output, "--workers", workers],
+        ["batch", dataset.pairs_csv, "--output", output, "--processes", workers],
         cwd=tmp_path,
         command=command,
     )

@@ -189,7 +189,7 @@ def test_each_reference_is_prepared_once_per_group(
     prepared: list[str] = []
     real = _pipeline._load_reference
 
-    def counting(ref: str, options: _pipeline.ScoringOptions) -> Any:
+    def counting(ref: str, options: fsimlib.FSIMOptions) -> Any:
         prepared.append(Path(ref).name)
         return real(ref, options)
 

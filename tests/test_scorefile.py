@@ -46,7 +46,7 @@ def started(path: Path, settings: dict[str, object] | None = None) -> fsimlib.Sc
 
 def test_the_first_line_says_how_the_scores_were_made(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    started(path, provenance(gradient="sobel", downsample=False))
+    started(path, provenance(fsimlib.FSIMOptions(gradient="sobel", downsample=False)))
     first = path.read_text().splitlines()[0]
     assert first.startswith(f"# fsimlib {fsimlib.__version__} ")
     for text in (
@@ -60,7 +60,7 @@ def test_the_first_line_says_how_the_scores_were_made(tmp_path: Path) -> None:
 
 def test_resuming_with_other_options_is_refused_naming_them(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    started(path, provenance(gradient="sobel", downsample=False))
+    started(path, provenance(fsimlib.FSIMOptions(gradient="sobel", downsample=False)))
     before = path.read_bytes()
     table = fsimlib.ScoreFile(path, COLUMNS, settings=provenance())
     with pytest.raises(ValueError, match="made with other settings") as caught:

@@ -21,6 +21,7 @@ from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._kernels import available_loops, use_loops
 from ._metric import compare, fsim
+from ._options import FSIMOptions
 from ._pair import FSIMResult
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
@@ -44,6 +45,7 @@ __all__ = [
     "CacheInfo",
     "Correlation",
     "ExamplePair",
+    "FSIMOptions",
     "FSIMResult",
     "GradientOperator",
     "GradientSpec",

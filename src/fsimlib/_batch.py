@@ -10,23 +10,26 @@ from numpy.typing import ArrayLike, NDArray
 from ._fft import resolve_workers
 from ._gradient import GradientSpec
 from ._metric import fsim
-from ._phase_congruency import Precision
+from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
+from ._parameters import PhaseCongruencyParameters
 from ._reference import Reference
 from ._seam import carry_context
-from ._validation import as_real_array, check_flag
+from ._validation import Precision, as_real_array, check_flag
 
 
+@document_options(workers="They score that many pairs at once, one thread per pair.")
 def fsim_batch(
     images1: ArrayLike,
     images2: ArrayLike,
     /,
     *,
+    chromatic: bool = False,
     data_range: float | None = None,
     channel_axis: int | None = None,
-    chromatic: bool = False,
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
 ) -> NDArray[np.float64]:
     """FSIM (or FSIMc) of every pair in two stacks of images.
@@ -40,13 +43,9 @@ def fsim_batch(
         :class:`Reference`.
     images2 : array_like
         A stack of ``N`` images.
-    data_range, channel_axis, chromatic, downsample, gradient, precision
-        As for :func:`fsim`; ``channel_axis`` counts the axes of one image,
-        not of the stack.
-    workers : int, optional
-        Threads that score pairs concurrently, with ``scipy.fft``'s meaning
-        (``None``: one; ``-1``: one per CPU), at most 64.  Results do not
-        depend on it.
+    chromatic : bool, optional
+        Return FSIMc instead of FSIM.
+    {options}
 
     Returns
     -------
@@ -58,6 +57,10 @@ def fsim_batch(
     ValueError, TypeError
         As :func:`fsim`, and if the stacks differ in length or are not
         one dimension above an image.
+
+    Notes
+    -----
+    ``channel_axis`` counts the axes of one image, not of the stack.
 
     Examples
     --------
@@ -83,15 +86,16 @@ def fsim_batch(
             f"got {stack2.ndim}-D array of shape {stack2.shape}"
         )
         raise ValueError(msg)
-    options = {
-        "data_range": data_range,
-        "channel_axis": channel_axis,
-        "downsample": downsample,
-        "gradient": gradient,
-        "precision": precision,
-    }
+    options = FSIMOptions(
+        data_range=data_range,
+        channel_axis=channel_axis,
+        downsample=downsample,
+        gradient=gradient,
+        precision=precision,
+        pc_parameters=pc_parameters,
+    ).keywords()
     if stack1.ndim == stack2.ndim - 1:
-        reference = Reference(stack1, **options)  # type: ignore[arg-type]
+        reference = Reference(stack1, **options)
 
         def score(index: int) -> float:
             return reference.fsim(stack2[index], chromatic=chromatic)
@@ -105,7 +109,7 @@ def fsim_batch(
             raise ValueError(msg)
 
         def score(index: int) -> float:
-            return fsim(stack1[index], stack2[index], chromatic=chromatic, **options)  # type: ignore[arg-type]
+            return fsim(stack1[index], stack2[index], chromatic=chromatic, **options)
 
     else:
         msg = (

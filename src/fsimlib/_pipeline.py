@@ -23,17 +23,23 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, as_completed
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
-from ._fft import get_engine
+from ._fft import get_engine, resolve_workers
 from ._gradient import GradientSpec
 from ._io import read_image
 from ._kernels import get_kernels
-from ._phase_congruency import Precision
+from ._options import (
+    DEFAULT_PC_PARAMETERS,
+    FSIMOptions,
+    check_files_channel_axis,
+    document_options,
+)
+from ._parameters import PhaseCongruencyParameters
 from ._reference import Reference
 from ._scorefile import (
     default_file_mode,
@@ -45,6 +51,8 @@ from ._scorefile import (
     restore_cell,
     skip_provenance,
 )
+from ._seam import carry_context
+from ._validation import Precision
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: Columns every score table ends with, after the pair table's own.
@@ -56,6 +64,7 @@ DEFAULT_CHUNK_SIZE = 4
 
 # One task's outcome per pair: (position, fsim, fsimc, error).
 _Outcome = tuple[int, float | None, float | None, str | None]
+_Task = Callable[[str, Sequence[tuple[int, str]], FSIMOptions], list[_Outcome]]
 
 
 @dataclass(frozen=True)
@@ -121,37 +130,21 @@ class ScoreRecord:
         return self.error is None
 
 
-@dataclass(frozen=True)
-class ScoringOptions:
-    """The options of :func:`fsimlib.fsim` that apply to a whole batch."""
-
-    data_range: float | None = None
-    downsample: bool | int = True
-    gradient: GradientSpec = "scharr"
-    precision: Precision = "float64"
-
-
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return text or type(error).__name__
 
 
-def _load_reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
+def _load_reference(ref: str, options: FSIMOptions) -> tuple[Reference, int]:
     """Read and prepare a reference image; also return its bit depth."""
     image, data_range = read_image(ref)
-    prepared = Reference(
-        image,
-        data_range=options.data_range,
-        downsample=options.downsample,
-        gradient=options.gradient,
-        precision=options.precision,
-    )
+    prepared = Reference(image, **options.keywords())
     return prepared, int(data_range).bit_length()
 
 
 @functools.lru_cache(maxsize=4)
 def _cached_reference(
-    ref: str, stamp: tuple[int, int], options: ScoringOptions
+    ref: str, stamp: tuple[int, int], options: FSIMOptions
 ) -> tuple[Reference, int]:
     # ``stamp`` (mtime, size) is in the key so that a changed file is
     # read again by a long-lived worker.
@@ -159,7 +152,7 @@ def _cached_reference(
     return _load_reference(ref, options)
 
 
-def _reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
+def _reference(ref: str, options: FSIMOptions) -> tuple[Reference, int]:
     """Return a prepared reference, reused across the tasks a worker process runs.
 
     Chunks of the same reference that land on the same worker (process or
@@ -176,7 +169,7 @@ def _reference(ref: str, options: ScoringOptions) -> tuple[Reference, int]:
 
 
 def score_group(
-    ref: str, dists: Sequence[tuple[int, str]], options: ScoringOptions
+    ref: str, dists: Sequence[tuple[int, str]], options: FSIMOptions
 ) -> list[_Outcome]:
     """Score distorted image files against one reference file.
 
@@ -189,7 +182,7 @@ def score_group(
         The reference image file.
     dists : sequence of (int, str)
         Position and path of each distorted image file.
-    options : ScoringOptions
+    options : FSIMOptions
         The scoring options.
 
     Returns
@@ -255,6 +248,13 @@ def _groups(
     return tasks
 
 
+@document_options(
+    workers=(
+        "Without an ``executor``, they score that many tasks at once, one "
+        "thread per task; with one, the executor's workers do the work and "
+        "this is ignored."
+    ),
+)
 def score_pairs(
     pairs: Iterable[PairRecord | tuple[PathLike, PathLike]],
     /,
@@ -262,9 +262,12 @@ def score_pairs(
     executor: Executor | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     data_range: float | None = None,
+    channel_axis: None = None,
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
+    workers: int | None = None,
 ) -> Iterator[ScoreRecord]:
     """Score pairs of image files, yielding each result as it is known.
 
@@ -294,12 +297,7 @@ def score_pairs(
         chunks give finer progress and lose less when a run is killed; a
         worker process keeps its last few prepared references, so chunks
         of one reference that it runs in turn share the preparation.
-    data_range : float, optional
-        Data range for every image.  By default each file's bit depth sets
-        it (255 or 65535), and a pair of different bit depths is an error.
-    downsample, gradient, precision
-        As for :func:`fsimlib.fsim`.  With a process pool or dask, a custom
-        ``gradient`` must be picklable.
+    {options}
 
     Yields
     ------
@@ -319,6 +317,14 @@ def score_pairs(
     See Also
     --------
     ScoreFile : the resumable CSV the command line writes records to.
+
+    Notes
+    -----
+    Without ``data_range``, each file's bit depth sets it (255 or 65535),
+    and a pair of different bit depths is an error.  With a process pool or
+    dask, a custom ``gradient`` must be picklable.  ``channel_axis`` is
+    there so that every entry point takes the same options; image files are
+    read with their channels last, so it must be None.
 
     Examples
     --------
@@ -367,11 +373,24 @@ def score_pairs(
     ):
         msg = f"chunk_size must be a positive int, got {chunk_size!r}"
         raise ValueError(msg)
+    check_files_channel_axis(channel_axis)
+    options = FSIMOptions(
+        data_range=data_range,
+        downsample=downsample,
+        gradient=gradient,
+        precision=precision,
+        pc_parameters=pc_parameters,
+    )
+    threads = resolve_workers(workers)
     items = [_as_pair(item, position) for position, item in enumerate(pairs)]
-    options = ScoringOptions(data_range, downsample, gradient, precision)
-    if executor is None:
-        return _score_here(items, options)
-    return _score_on(items, options, executor, chunk_size)
+    if executor is not None:
+        return _score_on(items, options, executor, chunk_size)
+    if threads > 1:
+        # Each task runs in a copy of this thread's context, so that the FFT
+        # engine and loops chosen here apply on every thread.
+        task = carry_context(score_group)
+        return _score_on_threads(items, options, threads, chunk_size, task)
+    return _score_here(items, options)
 
 
 def _records(
@@ -382,7 +401,7 @@ def _records(
 
 
 def _score_here(
-    items: Sequence[PairRecord], options: ScoringOptions
+    items: Sequence[PairRecord], options: FSIMOptions
 ) -> Iterator[ScoreRecord]:
     for ref, members in _groups(items, None):
         # One pair at a time, so that each record is yielded when known.
@@ -390,17 +409,29 @@ def _score_here(
             yield from _records(items, score_group(ref, [member], options))
 
 
+def _score_on_threads(
+    items: Sequence[PairRecord],
+    options: FSIMOptions,
+    threads: int,
+    chunk_size: int,
+    task: _Task,
+) -> Iterator[ScoreRecord]:
+    with ThreadPoolExecutor(threads, thread_name_prefix="fsimlib-score") as pool:
+        yield from _score_on(items, options, pool, chunk_size, task)
+
+
 def _score_on(
     items: Sequence[PairRecord],
-    options: ScoringOptions,
+    options: FSIMOptions,
     executor: Executor,
     chunk_size: int,
+    task: _Task = score_group,
 ) -> Iterator[ScoreRecord]:
     futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
     try:
         for ref, members in _groups(items, chunk_size):
             try:
-                future = executor.submit(score_group, ref, members, options)
+                future = executor.submit(task, ref, members, options)
             except RuntimeError as error:  # shut down, or broken
                 msg = f"the executor cannot take tasks: {_one_line(error)}"
                 raise ValueError(msg) from error
@@ -657,38 +688,30 @@ def _resolve(value: str, base: Path) -> str:
     return os.fspath(base / value.strip())
 
 
-def provenance(
-    *,
-    data_range: float | None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-) -> dict[str, object]:
-    """How scores made with these options of :func:`score_pairs` are computed.
+def provenance(options: FSIMOptions | None = None) -> dict[str, object]:
+    """How scores made with these options are computed.
 
-    The fsimlib version, the FFT engine and inner loops in force, and the
-    options: what a :class:`ScoreFile` records in its first line, and what
-    must match for a run to add rows to an existing file.
+    The fsimlib version, the FFT engine and inner loops in force, and every
+    option (:meth:`FSIMOptions.record`): what a :class:`ScoreFile` records
+    in its first line, and what must match for a run to add rows to an
+    existing file.
 
     Examples
     --------
+    >>> from fsimlib import FSIMOptions
     >>> from fsimlib._pipeline import provenance
-    >>> provenance(gradient="sobel")["options"]["gradient"]
+    >>> provenance(FSIMOptions(gradient="sobel"))["options"]["gradient"]
     'sobel'
     """
     from . import __version__
 
+    record = (FSIMOptions() if options is None else options).record()
     return {
         "fsimlib": __version__,
         "engine": get_engine().name,
         "loops": get_kernels().name,
-        "precision": precision,
-        "options": {
-            "data_range": data_range,
-            "downsample": downsample,
-            "gradient": gradient if isinstance(gradient, str) else repr(gradient),
-            "precision": precision,
-        },
+        "precision": record["precision"],
+        "options": record,
     }
 
 

@@ -30,11 +30,12 @@ from typing import Any
 import click
 
 from . import __version__
+from ._cli_options import score_options
 from ._correlation import Correlation, correlate
 from ._examples import example_pairs
-from ._gradient import GradientSpec
 from ._io import read_image
 from ._metric import compare as compare_images
+from ._options import FSIMOptions
 from ._pipeline import (
     DEFAULT_CHUNK_SIZE,
     PairRecord,
@@ -65,46 +66,7 @@ class _Refused(click.ClickException):
     exit_code = 2
 
 
-def _parse_downsample(
-    _ctx: click.Context, _param: click.Parameter, value: str
-) -> bool | int:
-    """Turn ``auto``, ``off`` or a positive integer into fsim's argument."""
-    text = str(value).strip().lower()
-    if text == "auto":
-        return True
-    if text == "off":
-        return False
-    try:
-        factor = int(text)
-    except ValueError:
-        factor = 0
-    if factor < 1:
-        msg = f"expected 'auto', 'off' or a positive integer, got {value!r}"
-        raise click.BadParameter(msg)
-    return factor
-
-
-_DOWNSAMPLE_OPTION = click.option(
-    "--downsample",
-    metavar="auto|off|N",
-    default="auto",
-    callback=_parse_downsample,
-    show_default=True,
-    help=(
-        "Downsampling before scoring: 'auto' (the reference's factor, "
-        "max(1, round(min(rows, cols) / 256))), 'off', or an integer factor."
-    ),
-)
-_GRADIENT_OPTION = click.option(
-    "--gradient",
-    type=click.Choice(["scharr", "sobel", "prewitt"]),
-    default="scharr",
-    show_default=True,
-    help="Gradient operator (Scharr is the reference's).",
-)
-
-
-def _default_workers() -> int:
+def _default_processes() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
@@ -185,45 +147,49 @@ def example(*, as_json: bool) -> int:
         "not write.  Needs matplotlib (pip install 'fsimlib[plot]')."
     ),
 )
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@click.option(
+    "--metric",
+    type=click.Choice(["fsim", "fsimc", "both"]),
+    default="both",
+    show_default=True,
+    help="The score(s) to print: FSIM, FSIMc (with the colour term) or both.",
+)
+@score_options
 def compare(
     ref: Path,
     dist: Path,
     *,
     as_json: bool,
     map_path: Path | None,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    metric: str,
+    options: FSIMOptions,
 ) -> int:
     """Print FSIM and FSIMc of a reference image REF and a distorted image DIST.
 
     The files may be PNG, JPEG, TIFF, BMP or any format Pillow reads, 8- or
     16-bit, greyscale or RGB; the data range is that of the file's bit
-    depth (255 or 65535) and both files must have the same.  For
-    greyscale images FSIMc equals FSIM.  Exit code 1 if the images cannot
-    be read or compared.
+    depth (255 or 65535) and both files must have the same, unless
+    --data-range gives it.  For greyscale images FSIMc equals FSIM.  Exit
+    code 1 if the images cannot be read or compared.
     """
     if map_path is not None:
         _check_map_path(map_path, (ref, dist))
     try:
         reference, ref_range = read_image(ref)
         distorted, dist_range = read_image(dist)
-        if ref_range != dist_range:
+        if options.data_range is None and ref_range != dist_range:
             msg = (
                 f"{ref} has data range {ref_range:g} but {dist} has "
                 f"{dist_range:g}; expected files of the same bit depth"
             )
             raise ValueError(msg)
-        result = compare_images(
-            reference, distorted, downsample=downsample, gradient=gradient
-        )
+        result = compare_images(reference, distorted, **options.keywords())
     except _reading_errors() as error:
         raise click.ClickException(" ".join(str(error).split())) from error
     except MemoryError as error:
         msg = f"not enough memory to compare {ref} and {dist}"
         raise click.ClickException(msg) from error
-    settings = provenance(downsample=downsample, gradient=gradient)
+    settings = provenance(options)
     if map_path is not None:
         colour = reference.ndim == 3
         values = result.chromatic_similarity_map if colour else result.similarity_map
@@ -231,13 +197,19 @@ def compare(
             "local similarity S_PC·S_G·S_C" if colour else "local similarity S_PC·S_G"
         )
         _write_map(values, map_path, label=label, settings=settings)
+    scores = {
+        name: value
+        for name, value in (("fsim", result.fsim), ("fsimc", result.fsimc))
+        if metric in (name, "both")
+    }
     if as_json:
         payload = {
             "ref": str(ref),
             "dist": str(dist),
-            "fsim": result.fsim,
-            "fsimc": result.fsimc,
-            "data_range": ref_range,
+            **scores,
+            "data_range": ref_range
+            if options.data_range is None
+            else options.data_range,
             "shape": list(reference.shape),
             "downsample_factor": result.downsample_factor,
             "map": None if map_path is None else str(map_path),
@@ -245,9 +217,13 @@ def compare(
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        click.echo(f"FSIM   {result.fsim:.10f}")
-        click.echo(f"FSIMc  {result.fsimc:.10f}")
+        for name, value in scores.items():
+            click.echo(f"{_LABELS[name]:<6} {value:.10f}")
     return 0
+
+
+#: How the scores are labelled on the terminal.
+_LABELS = {"fsim": "FSIM", "fsimc": "FSIMc"}
 
 
 #: The PNG text chunk that marks a map as written by fsimlib.
@@ -511,9 +487,9 @@ def _batch_pairs(
 )
 @click.option(
     "-j",
-    "--workers",
+    "--processes",
     type=click.IntRange(min=1),
-    default=_default_workers,
+    default=_default_processes,
     show_default="one per CPU",
     help="Worker processes; 1 scores in this process.",
 )
@@ -543,21 +519,19 @@ def _batch_pairs(
     show_default=True,
     help="Show a progress bar (rate, time left) on stderr.",
 )
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@score_options
 def batch(
     pairs_csv: Path | None,
     *,
     output: Path,
     ref_dir: Path | None,
     dist_dir: Path | None,
-    workers: int,
+    processes: int,
     chunk_size: int,
     retry_errors: bool,
     restart: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score every pair of a table (or of two folders) into a CSV.
 
@@ -597,20 +571,19 @@ def batch(
     if pairs_csv is not None and _same_file(output, pairs_csv):
         msg = f"the output {output} is the pairs table; give another file"
         raise _Refused(msg)
-    settings = provenance(downsample=downsample, gradient=gradient)
+    settings = provenance(options)
     table = ScoreFile(output, columns, settings=settings)
     try:
         with table.locked():
             return _run_batch(
                 table,
                 pairs,
-                workers=workers,
+                processes=processes,
                 chunk_size=chunk_size,
                 retry_errors=retry_errors,
                 restart=restart,
                 progress=progress,
-                downsample=downsample,
-                gradient=gradient,
+                options=options,
             )
     except ValueError as error:  # the lock is held by another run
         raise _Refused(" ".join(str(error).split())) from error
@@ -623,13 +596,12 @@ def _run_batch(
     table: ScoreFile,
     pairs: Sequence[PairRecord],
     *,
-    workers: int,
+    processes: int,
     chunk_size: int,
     retry_errors: bool,
     restart: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score the pairs left into ``table``, holding its lock."""
     output = table.path
@@ -655,14 +627,10 @@ def _run_batch(
     try:
         with (
             _stop_signals_raise(),
-            _executor(min(workers, max(1, len(todo)))) as executor,
+            _executor(min(processes, max(1, len(todo)))) as executor,
         ):
             records = score_pairs(
-                todo,
-                executor=executor,
-                chunk_size=chunk_size,
-                downsample=downsample,
-                gradient=gradient,
+                todo, executor=executor, chunk_size=chunk_size, **options.keywords()
             )
             for record in records:
                 table.write(record)
@@ -978,9 +946,9 @@ def _print_evaluation(summary: dict[str, Any]) -> None:
 )
 @click.option(
     "-j",
-    "--workers",
+    "--processes",
     type=click.IntRange(min=1),
-    default=_default_workers,
+    default=_default_processes,
     show_default="one per CPU",
     help="Worker processes; 1 scores in this process.",
 )
@@ -996,18 +964,16 @@ def _print_evaluation(summary: dict[str, Any]) -> None:
     show_default=True,
     help="Show a progress bar (rate, time left) on stderr.",
 )
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@score_options
 def evaluate(
     root: Path,
     *,
     database: str | None,
     output: Path | None,
-    workers: int,
+    processes: int,
     chromatic: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score a whole IQA database in ROOT and correlate with its opinion scores.
 
@@ -1034,16 +1000,15 @@ def evaluate(
         raise click.UsageError(str(error)) from error
     folder = output or Path(f"evaluate-{described.name}")
     try:
-        with _executor(workers) as executor:
+        with _executor(processes) as executor:
             result = evaluate_database(
                 root,
                 described,
                 output=folder,
                 executor=executor,
                 chromatic=chromatic,
-                downsample=downsample,
-                gradient=gradient,
                 progress=progress,
+                **options.keywords(),
             )
     except KeyboardInterrupt:
         click.echo(

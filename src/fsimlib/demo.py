@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ._examples import ExamplePair, example_pairs
 from ._metric import FSIMResult, compare
+from ._options import GRADIENT_NAMES
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -41,7 +42,7 @@ UPLOAD_CLEANUP = (300, 600)
 IMAGE_HEIGHT = 320
 
 #: The gradient operators offered on the page (the first is the default).
-GRADIENT_CHOICES = ("scharr", "sobel", "prewitt")
+GRADIENT_CHOICES = GRADIENT_NAMES
 
 INSTALL_HINT = 'pip install "fsimlib[demo]"'
 
