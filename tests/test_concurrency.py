@@ -39,16 +39,16 @@ def test_eight_threads_over_mixed_shapes_match_serial(engine: str) -> None:
 
     def score(job: tuple[np.ndarray, np.ndarray, bool]) -> tuple[float, float]:
         ref, dist, colour = job
-        with fsimlib.use_fft_engine(engine):
+        with fsimlib.backends.use_fft_engine(engine):
             return (
                 fsimlib.fsim(ref, dist),
                 fsimlib.fsim(ref, dist, chromatic=colour),
             )
 
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
     with ThreadPoolExecutor(max_workers=8) as pool:
         concurrent = list(pool.map(score, jobs))
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
     serial = [score(job) for job in jobs]
     assert concurrent == serial
 

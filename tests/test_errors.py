@@ -853,7 +853,7 @@ def test_box_downsample_rejects_bad_arguments(
 def test_use_fft_engine_rejects_unknown_names() -> None:
     with (
         pytest.raises(ValueError, match="Unknown"),
-        fsimlib.use_fft_engine("fftpack"),  # type: ignore[arg-type]
+        fsimlib.backends.use_fft_engine("fftpack"),  # type: ignore[arg-type]
     ):
         pass
 

@@ -20,7 +20,7 @@ from skimage import data
 
 import fsimlib
 from fsimlib import cli
-from fsimlib._pipeline import provenance
+from fsimlib.datasets import provenance
 
 FIVE_SCALES = fsimlib.PhaseCongruencyParameters(n_scales=5, min_wavelength=4.0)
 IMAGE = data.camera()[:96, :128]
@@ -56,7 +56,7 @@ def test_every_entry_point_gives_fsims_score_with_the_same_options(
     assert batch.tolist() == [want]
     iio.imwrite(tmp_path / "ref.png", IMAGE)
     iio.imwrite(tmp_path / "dist.png", NOISY)
-    (record,) = fsimlib.score_pairs(
+    (record,) = fsimlib.datasets.score_pairs(
         [(tmp_path / "ref.png", tmp_path / "dist.png")], **options
     )
     assert record.fsim == want
@@ -72,8 +72,8 @@ def test_score_pairs_scores_on_threads_with_workers(tmp_path: Path) -> None:
         noisy = np.clip(IMAGE + noise, 0, 255).astype(np.uint8)
         iio.imwrite(tmp_path / f"n{sigma}.png", noisy)
         pairs.append((tmp_path / "ref.png", tmp_path / f"n{sigma}.png"))
-    serial = {r.index: r.fsim for r in fsimlib.score_pairs(pairs)}
-    threaded = fsimlib.score_pairs(pairs, workers=2, chunk_size=1)
+    serial = {r.index: r.fsim for r in fsimlib.datasets.score_pairs(pairs)}
+    threaded = fsimlib.datasets.score_pairs(pairs, workers=2, chunk_size=1)
     assert {r.index: r.fsim for r in threaded} == serial
 
 
@@ -113,7 +113,7 @@ def test_bad_options_are_refused_when_the_options_are_made(
 
 def test_files_have_no_channel_axis() -> None:
     with pytest.raises(ValueError, match="channel_axis must be None for image files"):
-        fsimlib.score_pairs([("a.png", "b.png")], channel_axis=0)  # type: ignore[arg-type]
+        fsimlib.datasets.score_pairs([("a.png", "b.png")], channel_axis=0)  # type: ignore[arg-type]
 
 
 def test_provenance_records_every_option() -> None:

@@ -38,7 +38,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[..., Any], tuple[str, ...], set[str]]] = 
     "Reference": (fsimlib.Reference, tuple(OPTIONS), {"workers"}),
     "fsim_batch": (fsimlib.fsim_batch, tuple(OPTIONS), {"chromatic", "workers"}),
     "score_pairs": (
-        fsimlib.score_pairs,
+        fsimlib.datasets.score_pairs,
         tuple(OPTIONS),
         {"executor", "chunk_size", "workers"},
     ),

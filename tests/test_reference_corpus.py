@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from skimage.io import imread
 
 import fsimlib
-from fsimlib._kernels import available_loops, use_loops
+from fsimlib.backends._loops import available_loops, use_loops
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -7,14 +7,14 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fft import resolve_workers
 from ._gradient import GradientSpec
 from ._metric import fsim
 from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
 from ._parameters import PhaseCongruencyParameters
 from ._reference import Reference
-from ._seam import carry_context
 from ._validation import Precision, as_real_array, check_flag
+from .backends._fft import resolve_workers
+from .backends._seam import carry_context
 
 
 @document_options(workers="They score that many pairs at once, one thread per pair.")
@@ -86,14 +86,7 @@ def fsim_batch(
             f"got {stack2.ndim}-D array of shape {stack2.shape}"
         )
         raise ValueError(msg)
-    options = FSIMOptions(
-        data_range=data_range,
-        channel_axis=channel_axis,
-        downsample=downsample,
-        gradient=gradient,
-        precision=precision,
-        pc_parameters=pc_parameters,
-    ).keywords()
+    options = FSIMOptions.from_arguments(locals()).keywords()
     if stack1.ndim == stack2.ndim - 1:
         reference = Reference(stack1, **options)
 

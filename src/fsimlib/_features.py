@@ -15,10 +15,10 @@ from numpy.typing import NDArray
 from ._colour import YIQ_MATRIX
 from ._downsample import automatic_factor, box_downsample, downsampled_shape
 from ._gradient import CallableGradient, GradientOperator
-from ._kernels import get_kernels
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency_map
 from ._validation import ImageLayout, Precision, check_downsample, check_min_size
+from .backends._loops import get_kernels
 
 
 @dataclass(frozen=True)

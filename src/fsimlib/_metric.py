@@ -164,14 +164,7 @@ def fsim(
     1.0
     """
     chromatic = check_flag(chromatic, "chromatic")
-    options = FSIMOptions(
-        data_range=data_range,
-        channel_axis=channel_axis,
-        downsample=downsample,
-        gradient=gradient,
-        precision=precision,
-        pc_parameters=pc_parameters,
-    )
+    options = FSIMOptions.from_arguments(locals())
     features1, features2, _ = _pair_features(
         image1, image2, chromatic=chromatic, options=options, workers=workers
     )
@@ -227,14 +220,7 @@ def compare(
     >>> result.fsimc <= result.fsim
     True
     """
-    options = FSIMOptions(
-        data_range=data_range,
-        channel_axis=channel_axis,
-        downsample=downsample,
-        gradient=gradient,
-        precision=precision,
-        pc_parameters=pc_parameters,
-    )
+    options = FSIMOptions.from_arguments(locals())
     features1, features2, factor = _pair_features(
         image1, image2, chromatic=True, options=options, workers=workers
     )

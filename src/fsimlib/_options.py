@@ -2,7 +2,7 @@
 
 Every entry point (:func:`fsimlib.fsim`, :func:`fsimlib.compare`,
 :class:`fsimlib.Reference`, :func:`fsimlib.fsim_batch`,
-:func:`fsimlib.score_pairs`, the command line and the demo) takes its
+:func:`fsimlib.datasets.score_pairs`, the command line and the demo) takes its
 option keywords from this one definition: their names and defaults are the
 fields of :class:`FSIMOptions`, their documentation is each field's
 ``doc`` metadata (put into the entry points' docstrings by
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
@@ -210,6 +210,36 @@ class FSIMOptions:
             object.__setattr__(self, "gradient", resolved)
         check_precision(self.precision)
         check_pc_parameters(self.pc_parameters)
+
+    @classmethod
+    def from_arguments(cls, arguments: Mapping[str, Any]) -> FSIMOptions:
+        """Make the options from an entry point's arguments (its ``locals()``).
+
+        Every entry point takes the options as keywords of its own
+        signature, with the names of the fields; this collects those among
+        ``arguments`` (other names are left out), so that no entry point
+        writes the list of options out again.
+
+        Parameters
+        ----------
+        arguments : Mapping[str, Any]
+            Names to values, e.g. ``locals()`` at the start of a function.
+
+        Returns
+        -------
+        FSIMOptions
+            The options, checked.
+
+        Examples
+        --------
+        >>> import fsimlib
+        >>> def my_metric(image, *, gradient="scharr", precision="float64"):
+        ...     return fsimlib.FSIMOptions.from_arguments(locals())
+        >>> my_metric(None, gradient="sobel").gradient
+        'sobel'
+        """
+        names = option_names()
+        return cls(**{name: arguments[name] for name in names if name in arguments})
 
     def keywords(self) -> dict[str, Any]:
         """Return the options as keyword arguments of the entry points.

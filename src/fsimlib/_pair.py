@@ -15,7 +15,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._features import FeatureOptions, ImageFeatures, resolve_factor
-from ._fft import resolve_workers
 from ._gradient import resolve_gradient
 from ._options import FSIMOptions
 from ._similarity import (
@@ -33,6 +32,7 @@ from ._validation import (
     image_layout,
     resolve_data_range,
 )
+from .backends._fft import resolve_workers
 
 #: The grey-level scale FSIM's constants were tuned for.
 REFERENCE_RANGE = 255.0

@@ -7,12 +7,12 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fft import get_engine, resolve_workers
 from ._filterbank import LogGaborBank, log_gabor_bank
-from ._kernels import get_kernels
 from ._options import DEFAULT_PC_PARAMETERS, document_options
 from ._parameters import PhaseCongruencyParameters, check_pc_parameters
 from ._validation import MAX_GREY_LEVEL, Precision, check_plane, check_precision
+from .backends._fft import get_engine, resolve_workers
+from .backends._loops import get_kernels
 
 _COMPLEX: dict[str, np.dtype[np.complexfloating]] = {
     "float64": np.dtype(np.complex128),

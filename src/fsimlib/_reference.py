@@ -84,14 +84,7 @@ class Reference:
         pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
         workers: int | None = None,
     ) -> None:
-        options = FSIMOptions(
-            data_range=data_range,
-            channel_axis=channel_axis,
-            downsample=downsample,
-            gradient=gradient,
-            precision=precision,
-            pc_parameters=pc_parameters,
-        )
+        options = FSIMOptions.from_arguments(locals())
         prepared = prepare_image(image, "reference", channel_axis)
         self._channel_axis = channel_axis
         self._options: FeatureOptions = feature_options((prepared,), options, workers)

@@ -31,12 +31,11 @@ import click
 
 from . import __version__
 from ._cli_options import score_options
-from ._correlation import Correlation, correlate
 from ._examples import example_pairs
 from ._io import read_image
 from ._metric import compare as compare_images
 from ._options import FSIMOptions
-from ._pipeline import (
+from .datasets import (
     DEFAULT_CHUNK_SIZE,
     PairRecord,
     ScoreFile,
@@ -45,7 +44,8 @@ from ._pipeline import (
     read_pairs_csv,
     score_pairs,
 )
-from ._scorefile import default_file_mode, restore_cell, skip_provenance
+from .datasets._format import default_file_mode, restore_cell, skip_provenance
+from .stats import Correlation, correlate
 
 #: Exit code of a run in which some comparison failed.
 EXIT_FAILED_ROWS = 1
@@ -70,6 +70,23 @@ def _default_processes() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+#: The process count of the commands that score many pairs.
+_PROCESSES_OPTION = click.option(
+    "-j",
+    "--processes",
+    type=click.IntRange(min=1),
+    default=_default_processes,
+    show_default="one per CPU",
+    help="Worker processes; 1 scores in this process.",
+)
+_PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar (rate, time left) on stderr.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -485,14 +502,7 @@ def _batch_pairs(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder mode: the folder of distorted images (searched recursively).",
 )
-@click.option(
-    "-j",
-    "--processes",
-    type=click.IntRange(min=1),
-    default=_default_processes,
-    show_default="one per CPU",
-    help="Worker processes; 1 scores in this process.",
-)
+@_PROCESSES_OPTION
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -513,12 +523,7 @@ def _batch_pairs(
         "made with any options) and start over."
     ),
 )
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar (rate, time left) on stderr.",
-)
+@_PROGRESS_OPTION
 @score_options
 def batch(
     pairs_csv: Path | None,
@@ -944,26 +949,14 @@ def _print_evaluation(summary: dict[str, Any]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the results (default: ./evaluate-NAME); resumed if it exists.",
 )
-@click.option(
-    "-j",
-    "--processes",
-    type=click.IntRange(min=1),
-    default=_default_processes,
-    show_default="one per CPU",
-    help="Worker processes; 1 scores in this process.",
-)
+@_PROCESSES_OPTION
 @click.option(
     "--chromatic/--no-chromatic",
     default=True,
     show_default=True,
     help="Summarise FSIMc as well as FSIM.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar (rate, time left) on stderr.",
-)
+@_PROGRESS_OPTION
 @score_options
 def evaluate(
     root: Path,

@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fsimlib._correlation import Correlation, correlate
 from fsimlib._gradient import GradientSpec
 from fsimlib._options import (
     DEFAULT_PC_PARAMETERS,
@@ -33,8 +32,9 @@ from fsimlib._options import (
     document_options,
 )
 from fsimlib._parameters import PhaseCongruencyParameters
-from fsimlib._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
 from fsimlib._validation import Precision
+from fsimlib.datasets import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
+from fsimlib.stats import Correlation, correlate
 
 from ._catalogue import get_database
 from ._description import Database
@@ -447,7 +447,7 @@ def evaluate(
         Folder for the results; created if needed.  A folder holding a run
         with other options is refused.
     executor : concurrent.futures.Executor, optional
-        Where to score (see :func:`fsimlib.score_pairs`); here by default.
+        Where to score (see :func:`fsimlib.datasets.score_pairs`); here by default.
     chunk_size : int, optional
         Distorted images per task with an executor.
     chromatic : bool, optional
@@ -472,7 +472,7 @@ def evaluate(
     Notes
     -----
     ``gradient`` must be given by name, which the run's record holds; as
-    for :func:`fsimlib.score_pairs`, ``channel_axis`` must be None.
+    for :func:`fsimlib.datasets.score_pairs`, ``channel_axis`` must be None.
 
     Examples
     --------
@@ -508,13 +508,7 @@ def evaluate(
         described = get_database(database)
     _check_gradient_name(gradient)
     check_files_channel_axis(channel_axis)
-    options = FSIMOptions(
-        data_range=data_range,
-        downsample=downsample,
-        gradient=gradient,
-        precision=precision,
-        pc_parameters=pc_parameters,
-    )
+    options = FSIMOptions.from_arguments(locals())
     table = database_pairs(base, described)
     settings = provenance(options)
     record = {**settings, "database": described.name}
