@@ -178,3 +178,12 @@ def test_api_page_lists_every_public_name() -> None:
     public -= {name for name in fsimlib.__all__ if f"{name}." in NAMESPACES}
     missing = sorted(public - listed)
     assert not missing, f"docs/api.rst does not document: {missing}"
+
+
+def test_readme_python_runs() -> None:
+    """The README's Python example runs as written, with the current API."""
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```python\n(.*?)^```", readme, re.DOTALL | re.MULTILINE)
+    assert blocks, "README.md lost its Python example"
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
