@@ -217,3 +217,22 @@ def test_bad_flags_are_usage_errors(
     )
     assert result.exit_code == 2, result.output
     assert match in result.output
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_the_demo_scores_with_the_chosen_precision(precision: str) -> None:
+    pytest.importorskip("gradio")
+    from PIL import Image
+
+    from fsimlib import demo
+
+    page = demo._compare_on_page(
+        Image.fromarray(IMAGE),
+        Image.fromarray(NOISY),
+        chromatic=False,
+        gradient="sobel",
+        threshold=0.9,
+        precision=precision,  # type: ignore[arg-type]
+    )
+    want = fsimlib.compare(IMAGE, NOISY, gradient="sobel", precision=precision)  # type: ignore[arg-type]
+    assert page.scores == (want.fsim, want.fsimc)

@@ -164,8 +164,12 @@ def test_each_scoring_command_shows_the_flags_in_its_help(name: str) -> None:
         assert "-j, --processes" in flat
 
 
-def test_the_demo_offers_the_gradients_of_the_options_definition() -> None:
+def test_the_demo_offers_the_choices_of_the_options_definition() -> None:
     pytest.importorskip("gradio")
     from fsimlib import demo
 
     assert demo.GRADIENT_CHOICES == GRADIENT_NAMES
+    assert demo.PRECISION_CHOICES == PRECISIONS
+    # The first choice is shown selected: the default.
+    assert GRADIENT_NAMES[0] == fsimlib.FSIMOptions().gradient
+    assert PRECISIONS[0] == fsimlib.FSIMOptions().precision
