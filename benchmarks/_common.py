@@ -237,7 +237,7 @@ def machine_info() -> dict[str, Any]:
         memory_gib = round(total_kb / 2**20, 1)
     except (OSError, StopIteration):
         memory_gib = None
-    from fsimlib._fft import get_engine
+    from fsimlib.backends._fft import get_engine
 
     return {
         "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),

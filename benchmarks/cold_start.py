@@ -43,7 +43,7 @@ ref, dist = make_pair((rows, cols), colour=colour)
 # fsimlib imports pyFFTW on first use; pyFFTW's own package import pulls in
 # dask.array when dask is installed.  Time that apart from the first call.
 start = time.perf_counter()
-fsimlib.available_fft_engines()
+fsimlib.backends.available_fft_engines()
 engine_s = time.perf_counter() - start
 start = time.perf_counter()
 fsimlib.fsim(ref, dist, chromatic=colour)

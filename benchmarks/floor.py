@@ -32,7 +32,7 @@ from _common import (
     shape_label,
 )
 
-from fsimlib._fft import get_engine
+from fsimlib.backends._fft import get_engine
 
 _COMPLEX = {"float64": np.dtype(np.complex128), "float32": np.dtype(np.complex64)}
 

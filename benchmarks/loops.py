@@ -20,7 +20,7 @@ from typing import Any
 from _common import format_table, interleaved, make_pair, median, ms, shape_label
 
 import fsimlib
-from fsimlib._kernels import available_loops, use_loops
+from fsimlib.backends._loops import available_loops, use_loops
 
 SHAPES = ((512, 512), (1024, 1024), (383, 500))
 #: 512 x 512 and the data-set shape of KADID-10k (512 wide, 384 high).
@@ -66,7 +66,7 @@ def run(*, rounds: int = 9) -> list[dict[str, Any]]:
 
 def run_planning(*, rounds: int = 9) -> list[dict[str, Any]]:
     """FSIMc with estimated and with measured FFTW plans, interleaved."""
-    if "pyfftw-measure" not in fsimlib.available_fft_engines():
+    if "pyfftw-measure" not in fsimlib.backends.available_fft_engines():
         return []
     out = []
     for shape in PLANNING_SHAPES:
@@ -74,7 +74,7 @@ def run_planning(*, rounds: int = 9) -> list[dict[str, Any]]:
 
         def with_engine(name: str, ref: Any = ref, dist: Any = dist) -> Any:
             def call() -> float:
-                with fsimlib.use_fft_engine(name):
+                with fsimlib.backends.use_fft_engine(name):
                     return fsimlib.fsim(ref, dist, chromatic=True)
 
             return call

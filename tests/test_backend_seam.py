@@ -2,9 +2,10 @@
 
 fsimlib runs work on its own threads (the second image of a pair with
 ``workers=2``, the pairs of :func:`fsimlib.fsim_batch`).  A choice made with
-:func:`fsimlib.use_fft_engine` or :func:`fsimlib.use_loops` must reach those
-threads too: every FFT plan and every loop call of a call is recorded with
-the thread that made it, and all must use the chosen backend.
+:func:`fsimlib.backends.use_fft_engine` or :func:`fsimlib.backends.use_loops`
+must reach those threads too: every FFT plan and every loop call of a call
+is recorded with the thread that made it, and all must use the chosen
+backend.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import pytest
 from numpy.typing import NDArray
 
 import fsimlib
-from fsimlib import _fft, _kernels
-from fsimlib._seam import Seam, carry_context
+from fsimlib.backends import _fft
+from fsimlib.backends import _loops as _kernels
+from fsimlib.backends._seam import Seam, carry_context
 
 #: (thread id, "fft" or "loops", backend name) of every FFT plan and loop call.
 Calls = list[tuple[int, str, str]]
@@ -61,7 +63,9 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
         return dataclasses.replace(kernels, **loops)  # type: ignore[arg-type]
 
     get = _kernels.LOOPS.get
-    wrapped = {name: recording(get(name)) for name in fsimlib.available_loops()}
+    wrapped = {
+        name: recording(get(name)) for name in fsimlib.backends.available_loops()
+    }
     monkeypatch.setattr(
         _kernels.LOOPS, "get", lambda name=None: wrapped[get(name).name]
     )
@@ -136,9 +140,9 @@ CALLS: dict[str, tuple[Callable[[], object], int]] = {
 def choosing(fft: str | None, loops: str | None) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         if fft is not None:
-            stack.enter_context(fsimlib.use_fft_engine(fft))
+            stack.enter_context(fsimlib.backends.use_fft_engine(fft))
         if loops is not None:
-            stack.enter_context(fsimlib.use_loops(loops))  # type: ignore[arg-type]
+            stack.enter_context(fsimlib.backends.use_loops(loops))  # type: ignore[arg-type]
         yield
 
 
@@ -160,8 +164,8 @@ def test_every_thread_uses_the_chosen_backends(
     with choosing(fft, loops):
         run()
     expected = {
-        "fft": fft or fsimlib.available_fft_engines()[0],
-        "loops": loops or fsimlib.available_loops()[0],
+        "fft": fft or fsimlib.backends.available_fft_engines()[0],
+        "loops": loops or fsimlib.backends.available_loops()[0],
     }
     for kind, name in expected.items():
         used = {backend for _, k, backend in calls if k == kind}
@@ -174,7 +178,7 @@ def test_every_thread_uses_the_chosen_backends(
 def test_defaults_are_pyfftw_and_the_best_loops(calls: Calls, call: str) -> None:
     CALLS[call][0]()
     assert {name for _, kind, name in calls if kind == "fft"} == {"pyfftw"}
-    best = fsimlib.available_loops()[0]
+    best = fsimlib.backends.available_loops()[0]
     assert {name for _, kind, name in calls if kind == "loops"} == {best}
 
 
@@ -183,7 +187,7 @@ def test_scores_do_not_depend_on_workers_under_a_choice(call: str) -> None:
     # One thread and two give the same bits: work left on the default
     # backends by a pool thread would differ in the last bits (about 1e-15).
     a, b = images(3)
-    with fsimlib.use_fft_engine("scipy"), fsimlib.use_loops("numpy"):
+    with fsimlib.backends.use_fft_engine("scipy"), fsimlib.backends.use_loops("numpy"):
         if call == "fsim_batch":
             one = fsimlib.fsim_batch(a, b, workers=1)
             two = fsimlib.fsim_batch(a, b, workers=2)
@@ -240,11 +244,11 @@ def test_seam_rejects_names_before_the_block(
     ("choose", "message"),
     [
         (
-            lambda: fsimlib.use_fft_engine("fftw"),
+            lambda: fsimlib.backends.use_fft_engine("fftw"),
             r"Unknown FFT engine 'fftw'; available: \(.*'scipy'\)",
         ),
         (
-            lambda: fsimlib.use_loops("fortran"),  # type: ignore[arg-type]
+            lambda: fsimlib.backends.use_loops("fortran"),  # type: ignore[arg-type]
             r"Unknown inner-loop implementation 'fortran'; available: \(.*'numpy'\)",
         ),
     ],

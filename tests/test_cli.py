@@ -217,7 +217,14 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
         (["compare"], ["REF", "DIST", "--json", "--map", "bit depth", "--downsample"]),
         (
             ["batch"],
-            ["PAIRS.csv", "--output", "--workers", "--ref-dir", "--dist-dir", "resume"],
+            [
+                "PAIRS.csv",
+                "--output",
+                "--processes",
+                "--ref-dir",
+                "--dist-dir",
+                "resume",
+            ],
         ),
         (["correlate"], ["--mos", "--by", "--score", "--json", "logistic", "b2 = 1 /"]),
         (["demo"], ["--host", "--port", "fsimlib[demo]"]),
@@ -442,7 +449,7 @@ def test_batch_scores_every_pair_and_reports_failures(
 ) -> None:
     output = tmp_path / "scores.csv"
     result = run(
-        ["batch", dataset.pairs_csv, "--output", output, "--workers", workers],
+        ["batch", dataset.pairs_csv, "--output", output, "--processes", workers],
         cwd=tmp_path,
         command=command,
     )
@@ -683,7 +690,7 @@ def test_correlate_json_equals_scipy(tmp_path: Path) -> None:
         assert stats["srocc"] == spearmanr(x, y).statistic, label
         assert stats["krocc"] == kendalltau(x, y).statistic, label
         assert stats["plcc"] == pearsonr(x, y).statistic, label
-        api = fsimlib.correlate(x, y)
+        api = fsimlib.stats.correlate(x, y)
         assert stats["plcc_logistic"] == api.plcc_logistic, label
         assert stats["rmse"] == api.rmse, label
         assert stats["logistic"]["parameters"] == list(api.fit.parameters)  # type: ignore[union-attr]
@@ -706,7 +713,7 @@ def test_correlate_table(tmp_path: Path) -> None:
         "RMSE(fit)",
     ]
     assert [line.split()[0] for line in lines[1:]] == ["all", "kind=noise", "kind=jpeg"]
-    api = fsimlib.correlate(scores, mos)
+    api = fsimlib.stats.correlate(scores, mos)
     expected = [
         f"{v:.4f}"
         for v in (api.srocc, api.krocc, api.plcc, api.plcc_logistic, api.rmse)
@@ -773,7 +780,7 @@ def test_correlate_accepts_plain_decimals(tmp_path: Path) -> None:
     write_csv(tmp_path / "scores.csv", rows)
     result = run(["correlate", "scores.csv", "--mos", "mos", "--json"], cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    expected = fsimlib.correlate([float(cell) for cell in cells], range(8))
+    expected = fsimlib.stats.correlate([float(cell) for cell in cells], range(8))
     assert json.loads(result.stdout)["overall"]["srocc"] == expected.srocc
 
 

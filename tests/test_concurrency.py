@@ -43,14 +43,14 @@ def test_eight_threads_over_mixed_shapes_match_serial(engine: str) -> None:
         # compare() gives FSIM and FSIMc from one pass, bit for bit the
         # scores of fsim() (test_kernels.py).
         ref, dist = job
-        with fsimlib.use_fft_engine(engine):
+        with fsimlib.backends.use_fft_engine(engine):
             result = fsimlib.compare(ref, dist)
             return result.fsim, result.fsimc
 
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
     with ThreadPoolExecutor(max_workers=8) as pool:
         concurrent = list(pool.map(score, jobs))
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
     serial = [score(job) for job in jobs]
     assert concurrent == serial
 

@@ -13,7 +13,7 @@ from scipy.optimize import curve_fit
 from scipy.stats import kendalltau, pearsonr, spearmanr
 
 import fsimlib
-from fsimlib._correlation import MIN_FIT_PAIRS
+from fsimlib.stats._logistic import MIN_FIT_PAIRS
 
 # Score scales the logistic must converge on: FSIM's compressed range,
 # a PSNR-like range in decibels, and a metric that falls with quality.
@@ -52,7 +52,7 @@ def documented_initial(
 @pytest.mark.parametrize("seed", [0, 1])
 def test_rank_and_linear_correlations_are_scipys(scale: str, seed: int) -> None:
     scores, mos = dataset(scale, seed=seed)
-    result = fsimlib.correlate(scores, mos)
+    result = fsimlib.stats.correlate(scores, mos)
     # The same scipy functions on the same float64 arrays: bit-identical.
     assert result.srocc == spearmanr(scores, mos).statistic
     assert result.krocc == kendalltau(scores, mos).statistic
@@ -63,14 +63,14 @@ def test_rank_and_linear_correlations_are_scipys(scale: str, seed: int) -> None:
 @pytest.mark.parametrize("scale", list(SCALES))
 def test_logistic_fit_is_curve_fit_from_the_documented_start(scale: str) -> None:
     scores, mos = dataset(scale)
-    result = fsimlib.correlate(scores, mos)
+    result = fsimlib.stats.correlate(scores, mos)
     assert result.fit is not None, result.fit_error
     expected_start = documented_initial(scores, mos)
     np.testing.assert_allclose(result.fit.initial, expected_start, rtol=1e-12)
     fitted, _ = curve_fit(
-        fsimlib.logistic_5, scores, mos, p0=expected_start, maxfev=20000
+        fsimlib.stats.logistic_5, scores, mos, p0=expected_start, maxfev=20000
     )
-    predicted = fsimlib.logistic_5(scores, *fitted)
+    predicted = fsimlib.stats.logistic_5(scores, *fitted)
     # Same optimiser, same start, same data: equal to round-off.
     np.testing.assert_allclose(result.fit.parameters, fitted, rtol=1e-9)
     assert result.plcc_logistic == pytest.approx(
@@ -85,7 +85,7 @@ def test_logistic_fit_converges_to_the_noise_level(scale: str) -> None:
     """The data are a sigmoid plus N(0, 0.2) noise: a converged fit leaves
     an RMSE near 0.2 (well below the MOS spread of ~1.5) and raises PLCC."""
     scores, mos = dataset(scale, n=200)
-    result = fsimlib.correlate(scores, mos)
+    result = fsimlib.stats.correlate(scores, mos)
     assert result.fit_error is None
     assert 0.15 < result.rmse < 0.25
     assert abs(result.plcc_logistic) >= abs(result.plcc)
@@ -95,8 +95,8 @@ def test_logistic_fit_converges_to_the_noise_level(scale: str) -> None:
 def test_logistic_recovers_exact_data() -> None:
     scores = np.linspace(0.8, 1.0, 25)
     truth = (3.5, 60.0, 0.9, 2.0, 1.0)
-    mos = fsimlib.logistic_5(scores, *truth)
-    fit = fsimlib.fit_logistic(scores, mos)
+    mos = fsimlib.stats.logistic_5(scores, *truth)
+    fit = fsimlib.stats.fit_logistic(scores, mos)
     # Noise-free data: the fitted curve passes through every point.
     np.testing.assert_allclose(fit.predict(scores), mos, atol=1e-6)
 
@@ -106,30 +106,30 @@ def test_logistic_5_formula() -> None:
     b1, b2, b3, b4, b5 = 2.0, 3.0, 0.5, 0.25, 1.0
     expected = b1 * (0.5 - 1 / (1 + np.exp(b2 * (x - b3)))) + b4 * x + b5
     np.testing.assert_allclose(
-        fsimlib.logistic_5(x, b1, b2, b3, b4, b5), expected, rtol=1e-15
+        fsimlib.stats.logistic_5(x, b1, b2, b3, b4, b5), expected, rtol=1e-15
     )
 
 
 def test_logistic_5_saturates_without_overflow_warning() -> None:
     # exp(1e4) overflows to inf; the logistic is then exactly -b1/2 + ...
-    values = fsimlib.logistic_5([-1.0, 1.0], 2.0, 1e4, 0.0, 0.0, 0.0)
+    values = fsimlib.stats.logistic_5([-1.0, 1.0], 2.0, 1e4, 0.0, 0.0, 0.0)
     np.testing.assert_array_equal(values, [-1.0, 1.0])
 
 
 def test_groups_equal_correlate_on_each_subset() -> None:
     scores, mos = dataset("fsim-like", n=40)
     labels = ["blur" if i % 3 else "noise" for i in range(40)]
-    results = fsimlib.correlate_groups(scores, mos, labels)
+    results = fsimlib.stats.correlate_groups(scores, mos, labels)
     assert list(results) == ["noise", "blur"]
     for label, result in results.items():
         members = [i for i, name in enumerate(labels) if name == label]
-        expected = fsimlib.correlate(scores[members], mos[members])
+        expected = fsimlib.stats.correlate(scores[members], mos[members])
         assert result.as_dict() == expected.as_dict(), label
 
 
 def test_constant_input_gives_nan_without_warnings() -> None:
     """pytest turns warnings into errors: scipy's ConstantInputWarning would fail."""
-    result = fsimlib.correlate(np.full(8, 0.9), np.arange(8.0))
+    result = fsimlib.stats.correlate(np.full(8, 0.9), np.arange(8.0))
     assert math.isnan(result.srocc)
     assert math.isnan(result.krocc)
     assert math.isnan(result.plcc)
@@ -140,7 +140,7 @@ def test_constant_input_gives_nan_without_warnings() -> None:
 
 
 def test_too_few_pairs_for_the_fit_leaves_it_undone() -> None:
-    result = fsimlib.correlate([0.7, 0.8, 0.9, 0.95], [1.0, 2.5, 3.0, 4.0])
+    result = fsimlib.stats.correlate([0.7, 0.8, 0.9, 0.95], [1.0, 2.5, 3.0, 4.0])
     assert result.srocc == 1.0
     assert result.fit is None
     assert f"at least {MIN_FIT_PAIRS} pairs" in str(result.fit_error)
@@ -163,16 +163,16 @@ def test_bad_input_is_named(
     scores: object, mos: object, error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):
-        fsimlib.correlate(scores, mos)  # type: ignore[arg-type]
+        fsimlib.stats.correlate(scores, mos)  # type: ignore[arg-type]
 
 
 def test_group_errors_name_the_group() -> None:
     with pytest.raises(ValueError, match=r"group 'tiny': need at least 3 pairs"):
-        fsimlib.correlate_groups(
+        fsimlib.stats.correlate_groups(
             [0.1, 0.2, 0.3, 0.4], [1, 2, 3, 4], ["a", "a", "a", "tiny"]
         )
     with pytest.raises(ValueError, match="one label per pair"):
-        fsimlib.correlate_groups([0.1, 0.2, 0.3], [1, 2, 3], ["a"])
+        fsimlib.stats.correlate_groups([0.1, 0.2, 0.3], [1, 2, 3], ["a"])
 
 
 def test_inputs_are_not_modified() -> None:
@@ -180,7 +180,7 @@ def test_inputs_are_not_modified() -> None:
     before = scores.copy(), mos.copy()
     scores.flags.writeable = False
     mos.flags.writeable = False
-    fsimlib.correlate(scores, mos)
+    fsimlib.stats.correlate(scores, mos)
     np.testing.assert_array_equal(scores, before[0])
     np.testing.assert_array_equal(mos, before[1])
 
@@ -202,12 +202,12 @@ MOS7 = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 )
 def test_degenerate_scores_are_refused(scores: list[float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
-        fsimlib.fit_logistic(scores, MOS7[: len(scores)])
+        fsimlib.stats.fit_logistic(scores, MOS7[: len(scores)])
 
 
 def test_correlate_reports_no_rmse_for_constant_scores() -> None:
     # It used to report RMSE 1.5995 (here 2.43) from a degenerate fit.
-    result = fsimlib.correlate([0.9] * 7, MOS7)
+    result = fsimlib.stats.correlate([0.9] * 7, MOS7)
     assert result.fit is None
     assert math.isnan(result.rmse)
     assert math.isnan(result.plcc_logistic)
@@ -215,7 +215,7 @@ def test_correlate_reports_no_rmse_for_constant_scores() -> None:
 
 
 def test_a_fit_with_non_finite_values_is_refused() -> None:
-    from fsimlib._correlation import _check_fitted
+    from fsimlib.stats._logistic import _check_fitted
 
     scores = np.array([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
     _check_fitted((4.0, 1e4, 0.35, 0.0, 3.0), scores)  # steep but finite: kept
@@ -234,7 +234,7 @@ def test_fit_is_finite_or_a_value_error(scores: list[float], seed: int) -> None:
     x = np.array(scores)
     mos = np.random.default_rng(seed).uniform(1, 5, x.size)
     try:
-        fit = fsimlib.fit_logistic(x, mos)
+        fit = fsimlib.stats.fit_logistic(x, mos)
     except ValueError:
         return  # a refusal is fine: a silent NaN is not
     assert all(math.isfinite(value) for value in fit.parameters)

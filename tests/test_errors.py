@@ -671,7 +671,6 @@ PC_PARAMETER_CASES: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
     ),
     "lowpass_order-zero": ({"lowpass_order": 0}, ValueError, "from 1 to 100, got 0"),
     "lowpass_order-float": ({"lowpass_order": 15.0}, TypeError, "must be an int"),
-    "precision": ({"precision": "float16"}, ValueError, "precision must be one of"),
     # Extremes that used to overflow, divide by zero or exhaust memory.
     "mult-huge": (
         {"mult": 1e300},
@@ -721,6 +720,26 @@ def test_phase_congruency_rejects_bad_parameters(
     options: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):
+        fsimlib.phase_congruency(
+            FLOAT, pc_parameters=fsimlib.PhaseCongruencyParameters(**options)
+        )
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"precision": "float16"}, ValueError, "precision must be one of"),
+        ({"pc_parameters": {"n_scales": 5}}, TypeError, "pc_parameters must be a"),
+        ({"pc_parameters": None}, TypeError, "got NoneType None"),
+        ({"workers": 0}, ValueError, "workers must not be 0"),
+        ({"workers": 1.5}, TypeError, "workers must be an int or None"),
+    ],
+    ids=["precision", "pc-dict", "pc-none", "workers-0", "workers-float"],
+)
+def test_phase_congruency_rejects_bad_options(
+    options: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
         fsimlib.phase_congruency(FLOAT, **options)
 
 
@@ -740,7 +759,9 @@ def test_phase_congruency_rejects_bad_parameters(
 def test_phase_congruency_accepts_the_ends_of_its_ranges(
     options: dict[str, Any],
 ) -> None:
-    pc = fsimlib.phase_congruency(FLOAT, **options)
+    pc = fsimlib.phase_congruency(
+        FLOAT, pc_parameters=fsimlib.PhaseCongruencyParameters(**options)
+    )
     assert pc.shape == FLOAT.shape
     assert np.isfinite(pc).all()
     assert 0.0 <= pc.min() <= pc.max() <= 1.0
@@ -752,7 +773,10 @@ def test_filters_missing_every_frequency_of_the_image_are_a_value_error() -> Non
     # divide 0 by 0.
     with pytest.raises(ValueError, match=r"zero at every frequency of a 4 x 5 image"):
         fsimlib.phase_congruency(
-            FLOAT[:4, :5], n_scales=1, min_wavelength=1e4, sigma_onf=0.95
+            FLOAT[:4, :5],
+            pc_parameters=fsimlib.PhaseCongruencyParameters(
+                n_scales=1, min_wavelength=1e4, sigma_onf=0.95
+            ),
         )
 
 
@@ -829,7 +853,7 @@ def test_box_downsample_rejects_bad_arguments(
 def test_use_fft_engine_rejects_unknown_names() -> None:
     with (
         pytest.raises(ValueError, match="Unknown"),
-        fsimlib.use_fft_engine("fftpack"),  # type: ignore[arg-type]
+        fsimlib.backends.use_fft_engine("fftpack"),  # type: ignore[arg-type]
     ):
         pass
 
@@ -859,7 +883,7 @@ def test_validation_survives_python_optimisation() -> None:
             "small": lambda: fsimlib.fsim(grey[:1], grey[:1]),
             "downsample": lambda: fsimlib.fsim(grey, grey, downsample=0),
             "gradient": lambda: fsimlib.fsim(grey, grey, gradient="nope"),
-            "n_scales": lambda: fsimlib.phase_congruency(grey, n_scales=0),
+            "n_scales": lambda: fsimlib.PhaseCongruencyParameters(n_scales=0),
             "batch": lambda: fsimlib.fsim_batch(grey, grey),
             "reference": lambda: fsimlib.Reference(grey).fsim(grey[:15]),
         }

@@ -72,9 +72,9 @@ def run_python(code: str, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("case_id", ENGINE_CASES)
 def test_scipy_scores_equal_pyfftw(case_id: str, other: str) -> None:
     reference, distorted = load_pair(case_id)
-    with fsimlib.use_fft_engine("pyfftw"):
+    with fsimlib.backends.use_fft_engine("pyfftw"):
         fast = fsimlib.compare(reference, distorted)
-    with fsimlib.use_fft_engine(other):
+    with fsimlib.backends.use_fft_engine(other):
         slow = fsimlib.compare(reference, distorted)
     assert abs(fast.fsim - slow.fsim) <= ENGINE_TOL, (case_id, fast.fsim, slow.fsim)
     assert abs(fast.fsimc - slow.fsimc) <= ENGINE_TOL, (
@@ -91,9 +91,9 @@ def test_scipy_scores_equal_pyfftw(case_id: str, other: str) -> None:
 @pytest.mark.parametrize("name", PC_INPUTS)
 def test_scipy_phase_congruency_equals_pyfftw(name: str) -> None:
     image = np.load(DATA_DIR / "maps" / f"pc_{name}_input.npy")
-    with fsimlib.use_fft_engine("pyfftw"):
+    with fsimlib.backends.use_fft_engine("pyfftw"):
         fast = fsimlib.phase_congruency(image)
-    with fsimlib.use_fft_engine("scipy"):
+    with fsimlib.backends.use_fft_engine("scipy"):
         slow = fsimlib.phase_congruency(image)
     error = float(np.max(np.abs(fast - slow)))
     assert error <= ENGINE_TOL, f"pc_{name}: {error:.3e}"
@@ -108,9 +108,9 @@ HIDE_PYFFTW = """
     import numpy as np
     import fsimlib
 
-    report = {"engines": list(fsimlib.available_fft_engines())}
+    report = {"engines": list(fsimlib.backends.available_fft_engines())}
     try:
-        with fsimlib.use_fft_engine("pyfftw"):
+        with fsimlib.backends.use_fft_engine("pyfftw"):
             pass
     except ValueError as exc:
         report["pyfftw_error"] = str(exc)
@@ -152,7 +152,7 @@ def test_without_pyfftw_scores_equal_pyfftw(
     hidden_pyfftw_report: dict[str, Any],
 ) -> None:
     reference, distorted = load_pair(HIDDEN_CASE)
-    with fsimlib.use_fft_engine("pyfftw"):
+    with fsimlib.backends.use_fft_engine("pyfftw"):
         result = fsimlib.compare(reference, distorted)
     for name in ("fsim", "fsimc"):
         fallback = float(hidden_pyfftw_report[name])
@@ -181,7 +181,7 @@ def test_import_emits_no_warnings() -> None:
 def test_unknown_engine_name_is_rejected(name: str) -> None:
     with (
         pytest.raises(ValueError, match="Unknown FFT engine"),
-        fsimlib.use_fft_engine(name),
+        fsimlib.backends.use_fft_engine(name),
     ):
         pass
 
@@ -198,7 +198,7 @@ def test_unknown_engine_name_is_rejected(name: str) -> None:
 def test_engine_name_must_be_a_string(name: object) -> None:
     with (
         pytest.raises(TypeError, match="FFT engine name must be a str"),
-        fsimlib.use_fft_engine(name),  # type: ignore[arg-type]
+        fsimlib.backends.use_fft_engine(name),  # type: ignore[arg-type]
     ):
         pass
 
@@ -214,7 +214,7 @@ def test_engine_name_must_be_a_string(name: object) -> None:
 def test_engine_in_force_by_default(expected: str) -> None:
     # FSIMLIB_EXPECT_ENGINE states which engine this environment must pick;
     # without it, pyFFTW is installed and must be the default.
-    assert fsimlib.available_fft_engines()[0] == expected
+    assert fsimlib.backends.available_fft_engines()[0] == expected
 
 
 @needs_pyfftw
@@ -224,10 +224,10 @@ def test_measured_plans_never_touch_the_callers_arrays() -> None:
     rng = np.random.default_rng(12)
     image = rng.random((72, 56)) * 255
     before = image.copy()
-    with fsimlib.use_fft_engine("pyfftw-measure"):
+    with fsimlib.backends.use_fft_engine("pyfftw-measure"):
         measured = fsimlib.phase_congruency(image)
     np.testing.assert_array_equal(image, before)
-    with fsimlib.use_fft_engine("pyfftw"):
+    with fsimlib.backends.use_fft_engine("pyfftw"):
         estimated = fsimlib.phase_congruency(image)
     np.testing.assert_allclose(measured, estimated, rtol=0, atol=ENGINE_TOL)
 
@@ -240,14 +240,14 @@ def test_measured_plans_leave_estimated_plans_alone() -> None:
     # say), and scores would depend on history.
     rng = np.random.default_rng(13)
     image = rng.random((192, 256)) * 255  # where measured plans differ here
-    with fsimlib.use_fft_engine("pyfftw"):
+    with fsimlib.backends.use_fft_engine("pyfftw"):
         before = fsimlib.phase_congruency(image)
-    with fsimlib.use_fft_engine("pyfftw-measure"):
+    with fsimlib.backends.use_fft_engine("pyfftw-measure"):
         fsimlib.phase_congruency(image)
     after: list[np.ndarray] = []
 
     def in_a_new_thread() -> None:  # new thread: new estimated plans
-        with fsimlib.use_fft_engine("pyfftw"):
+        with fsimlib.backends.use_fft_engine("pyfftw"):
             after.append(fsimlib.phase_congruency(image))
 
     thread = threading.Thread(target=in_a_new_thread)

@@ -28,9 +28,9 @@ SIZES = {"F1": (40, 44), "F2": (384, 392)}
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     """Start without cached plans, so FFT planning runs during each call."""
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
     yield
-    fsimlib.clear_caches()
+    fsimlib.backends.clear_caches()
 
 
 def make_pair(colour: bool, size: str, dtype: type) -> tuple[NDArray, NDArray]:

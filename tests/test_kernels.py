@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import fsimlib
-from fsimlib import _kernels
-from fsimlib._kernels import NUMPY, available_loops, get_kernels, use_loops
+from fsimlib.backends import _loops as _kernels
+from fsimlib.backends._loops import NUMPY, available_loops, get_kernels, use_loops
 
 #: FSIMLIB_EXPECT_KERNELS=numpy declares an installation built without a C
 #: compiler; everywhere else (CI included) the compiled loops must be there.
@@ -194,9 +194,9 @@ WITHOUT_COMPILED = """
     import numpy as np
     import fsimlib
 
-    report = {"loops": list(fsimlib.available_loops())}
+    report = {"loops": list(fsimlib.backends.available_loops())}
     try:
-        fsimlib.use_loops("compiled")
+        fsimlib.backends.use_loops("compiled")
     except ValueError as error:
         report["error"] = str(error)
     image = np.random.default_rng(7).random((40, 40))

@@ -106,8 +106,12 @@ def test_exactly_scale_invariant_without_epsilon(scale: float, seed: int) -> Non
     # Every response, the noise threshold and the amplitude sum scale by the
     # same factor, so with epsilon = 0 only round-off (~1e-15) is left.
     image = noisy_image(seed, (37, 50))
-    pc = fsimlib.phase_congruency(image, epsilon=0.0)
-    scaled = fsimlib.phase_congruency(image * scale, epsilon=0.0)
+    pc = fsimlib.phase_congruency(
+        image, pc_parameters=fsimlib.PhaseCongruencyParameters(epsilon=0.0)
+    )
+    scaled = fsimlib.phase_congruency(
+        image * scale, pc_parameters=fsimlib.PhaseCongruencyParameters(epsilon=0.0)
+    )
     np.testing.assert_allclose(scaled, pc, rtol=0, atol=1e-12)
 
 
@@ -155,7 +159,9 @@ def test_adding_a_constant_changes_nothing_but_round_off(offset: float) -> None:
 def test_parameters_change_the_map(options: dict[str, float]) -> None:
     image = noisy_image(6, (48, 48))
     default = fsimlib.phase_congruency(image)
-    changed = fsimlib.phase_congruency(image, **options)
+    changed = fsimlib.phase_congruency(
+        image, pc_parameters=fsimlib.PhaseCongruencyParameters(**options)
+    )
     assert np.abs(changed - default).max() > 1e-3
     assert changed.min() >= 0.0
     assert changed.max() <= 1.0
@@ -165,15 +171,17 @@ def test_defaults_are_the_reference_parameters() -> None:
     image = noisy_image(7, (30, 30))
     explicit = fsimlib.phase_congruency(
         image,
-        n_scales=4,
-        n_orientations=4,
-        min_wavelength=6,
-        mult=2,
-        sigma_onf=0.55,
-        dtheta_on_sigma=1.2,
-        k=2.0,
-        epsilon=1e-4,
-        noise_divisor=1.7,
+        pc_parameters=fsimlib.PhaseCongruencyParameters(
+            n_scales=4,
+            n_orientations=4,
+            min_wavelength=6,
+            mult=2,
+            sigma_onf=0.55,
+            dtheta_on_sigma=1.2,
+            k=2.0,
+            epsilon=1e-4,
+            noise_divisor=1.7,
+        ),
     )
     np.testing.assert_array_equal(explicit, fsimlib.phase_congruency(image))
 
@@ -183,8 +191,12 @@ def test_higher_noise_threshold_never_raises_pc() -> None:
     # only drop while the amplitude sum is unchanged.  Same arithmetic on the
     # same responses, so this holds exactly.
     image = noisy_image(8, (40, 44))
-    low = fsimlib.phase_congruency(image, k=2.0)
-    high = fsimlib.phase_congruency(image, k=4.0)
+    low = fsimlib.phase_congruency(
+        image, pc_parameters=fsimlib.PhaseCongruencyParameters(k=2.0)
+    )
+    high = fsimlib.phase_congruency(
+        image, pc_parameters=fsimlib.PhaseCongruencyParameters(k=4.0)
+    )
     assert (high <= low).all()
     assert (high < low).any()
 

@@ -27,7 +27,7 @@ import pytest
 from skimage import data
 
 import fsimlib
-from fsimlib import _pipeline
+from fsimlib.datasets import _scoring as _pipeline
 
 SIDE = 48
 SIGMAS = (4.0, 12.0, 30.0)
@@ -36,11 +36,11 @@ SIGMAS = (4.0, 12.0, 30.0)
 @dataclass(frozen=True)
 class Dataset:
     root: Path
-    good: list[fsimlib.PairRecord]
-    bad: dict[str, fsimlib.PairRecord]
+    good: list[fsimlib.datasets.PairRecord]
+    bad: dict[str, fsimlib.datasets.PairRecord]
 
     @property
-    def pairs(self) -> list[fsimlib.PairRecord]:
+    def pairs(self) -> list[fsimlib.datasets.PairRecord]:
         return [*self.good, *self.bad.values()]
 
 
@@ -69,18 +69,30 @@ def make_dataset(root: Path) -> Dataset:
             dist = root / f"{name}_n{level}.png"
             iio.imwrite(dist, noisy(image, sigma, seed * 10 + level))
             fields = {"ref": f"{name}.png", "dist": dist.name, "sigma": str(sigma)}
-            good.append(fsimlib.PairRecord(root / f"{name}.png", dist, fields))
+            good.append(fsimlib.datasets.PairRecord(root / f"{name}.png", dist, fields))
     (root / "corrupt.png").write_bytes((root / "grey8_n0.png").read_bytes()[:100])
     iio.imwrite(root / "small.png", camera[:40, :40])
     ref8 = root / "grey8.png"
     bad = {
-        "missing": fsimlib.PairRecord(ref8, root / "absent.png", {"dist": "absent"}),
-        "corrupt": fsimlib.PairRecord(ref8, root / "corrupt.png", {"dist": "corrupt"}),
-        "shape": fsimlib.PairRecord(ref8, root / "small.png", {"dist": "small"}),
-        "channels": fsimlib.PairRecord(ref8, root / "rgb8.png", {"dist": "rgb"}),
-        "depth": fsimlib.PairRecord(ref8, root / "grey16.png", {"dist": "deep"}),
-        "no-ref": fsimlib.PairRecord("", root / "grey8_n0.png", {"dist": "noref"}),
-        "ref-missing": fsimlib.PairRecord(
+        "missing": fsimlib.datasets.PairRecord(
+            ref8, root / "absent.png", {"dist": "absent"}
+        ),
+        "corrupt": fsimlib.datasets.PairRecord(
+            ref8, root / "corrupt.png", {"dist": "corrupt"}
+        ),
+        "shape": fsimlib.datasets.PairRecord(
+            ref8, root / "small.png", {"dist": "small"}
+        ),
+        "channels": fsimlib.datasets.PairRecord(
+            ref8, root / "rgb8.png", {"dist": "rgb"}
+        ),
+        "depth": fsimlib.datasets.PairRecord(
+            ref8, root / "grey16.png", {"dist": "deep"}
+        ),
+        "no-ref": fsimlib.datasets.PairRecord(
+            "", root / "grey8_n0.png", {"dist": "noref"}
+        ),
+        "ref-missing": fsimlib.datasets.PairRecord(
             root / "gone.png", root / "grey8_n0.png", {"dist": "gone"}
         ),
     }
@@ -92,14 +104,14 @@ def dataset(tmp_path: Path) -> Dataset:
     return make_dataset(tmp_path)
 
 
-def outcomes(records: Iterator[fsimlib.ScoreRecord]) -> list[tuple[Any, ...]]:
+def outcomes(records: Iterator[fsimlib.datasets.ScoreRecord]) -> list[tuple[Any, ...]]:
     """(index, fsim, fsimc, error) in input order."""
     ordered = sorted(records, key=lambda record: record.index)
     return [(r.index, r.fsim, r.fsimc, r.error) for r in ordered]
 
 
 def test_scores_equal_fsim_exactly(dataset: Dataset) -> None:
-    records = sorted(fsimlib.score_pairs(dataset.good), key=lambda r: r.index)
+    records = sorted(fsimlib.datasets.score_pairs(dataset.good), key=lambda r: r.index)
     assert [r.index for r in records] == list(range(len(dataset.good)))
     for record, pair in zip(records, dataset.good, strict=True):
         ref, _ = fsimlib.read_image(pair.ref)
@@ -114,8 +126,8 @@ def test_scores_equal_fsim_exactly(dataset: Dataset) -> None:
 
 def test_plain_path_tuples_are_pairs(dataset: Dataset) -> None:
     tuples = [(str(pair.ref), pair.dist) for pair in dataset.good[:2]]
-    from_tuples = outcomes(fsimlib.score_pairs(tuples))
-    from_records = outcomes(fsimlib.score_pairs(dataset.good[:2]))
+    from_tuples = outcomes(fsimlib.datasets.score_pairs(tuples))
+    from_records = outcomes(fsimlib.datasets.score_pairs(dataset.good[:2]))
     assert from_tuples == from_records
 
 
@@ -131,7 +143,7 @@ EXPECTED_ERRORS = {
 
 
 def test_each_failure_is_a_record_with_its_reason(dataset: Dataset) -> None:
-    records = sorted(fsimlib.score_pairs(dataset.pairs), key=lambda r: r.index)
+    records = sorted(fsimlib.datasets.score_pairs(dataset.pairs), key=lambda r: r.index)
     assert len(records) == len(dataset.pairs)
     assert all(record.ok for record in records[: len(dataset.good)])
     failed = records[len(dataset.good) :]
@@ -159,10 +171,12 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
 def test_executors_give_the_serial_results(
     dataset: Dataset, make_executor: Callable[[], Executor], chunk_size: int
 ) -> None:
-    serial = outcomes(fsimlib.score_pairs(dataset.pairs))
+    serial = outcomes(fsimlib.datasets.score_pairs(dataset.pairs))
     with make_executor() as executor:
         parallel = outcomes(
-            fsimlib.score_pairs(dataset.pairs, executor=executor, chunk_size=chunk_size)
+            fsimlib.datasets.score_pairs(
+                dataset.pairs, executor=executor, chunk_size=chunk_size
+            )
         )
     assert parallel == serial
 
@@ -177,7 +191,9 @@ class FailingExecutor(Executor):
 
 
 def test_a_failed_task_fails_its_rows_and_the_run_goes_on(dataset: Dataset) -> None:
-    records = list(fsimlib.score_pairs(dataset.good, executor=FailingExecutor()))
+    records = list(
+        fsimlib.datasets.score_pairs(dataset.good, executor=FailingExecutor())
+    )
     assert len(records) == len(dataset.good)
     for record in records:
         assert record.error == "worker failed: RuntimeError: worker vanished"
@@ -189,19 +205,19 @@ def test_each_reference_is_prepared_once_per_group(
     prepared: list[str] = []
     real = _pipeline._load_reference
 
-    def counting(ref: str, options: _pipeline.ScoringOptions) -> Any:
+    def counting(ref: str, options: fsimlib.FSIMOptions) -> Any:
         prepared.append(Path(ref).name)
         return real(ref, options)
 
     monkeypatch.setattr(_pipeline, "_load_reference", counting)
     _pipeline._cached_reference.cache_clear()
-    list(fsimlib.score_pairs(dataset.good))
+    list(fsimlib.datasets.score_pairs(dataset.good))
     assert sorted(prepared) == ["grey16.png", "grey8.png", "rgb8.png"]
     # With one pair per task, the worker's cache shares the preparation.
     prepared.clear()
     _pipeline._cached_reference.cache_clear()
     with ThreadPoolExecutor(1) as pool:
-        list(fsimlib.score_pairs(dataset.good, executor=pool, chunk_size=1))
+        list(fsimlib.datasets.score_pairs(dataset.good, executor=pool, chunk_size=1))
     assert sorted(prepared) == ["grey16.png", "grey8.png", "rgb8.png"]
 
 
@@ -215,7 +231,7 @@ def test_a_changed_reference_file_is_read_again(tmp_path: Path) -> None:
         stamp = ref.stat().st_mtime_ns
         os.utime(ref, ns=(stamp, stamp + 10**9 * len(scores)))
         with ThreadPoolExecutor(1) as pool:
-            (record,) = fsimlib.score_pairs([(ref, dist)], executor=pool)
+            (record,) = fsimlib.datasets.score_pairs([(ref, dist)], executor=pool)
         assert record.fsim == fsimlib.fsim(version, iio.imread(dist))
         scores.append(record.fsim)
     assert scores[0] != scores[1]
@@ -233,27 +249,29 @@ def test_bad_options(
     kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):
-        fsimlib.score_pairs([("a.png", "b.png")], **kwargs)
+        fsimlib.datasets.score_pairs([("a.png", "b.png")], **kwargs)
 
 
 def test_bad_pair_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="pair 1 must be a PairRecord or a"):
-        fsimlib.score_pairs([("a.png", "b.png"), "c.png"])  # type: ignore[list-item]
+        fsimlib.datasets.score_pairs([("a.png", "b.png"), "c.png"])  # type: ignore[list-item]
 
 
 # --------------------------------------------------------------------------
 # ScoreFile
 
 
-def records_for(pairs: list[fsimlib.PairRecord]) -> list[fsimlib.ScoreRecord]:
+def records_for(
+    pairs: list[fsimlib.datasets.PairRecord],
+) -> list[fsimlib.datasets.ScoreRecord]:
     return [
-        fsimlib.ScoreRecord(i, pair, 0.5 + i / 100, 0.4 + i / 100, None)
+        fsimlib.datasets.ScoreRecord(i, pair, 0.5 + i / 100, 0.4 + i / 100, None)
         for i, pair in enumerate(pairs)
     ]
 
 
 PAIRS = [
-    fsimlib.PairRecord(
+    fsimlib.datasets.PairRecord(
         "r.png", f"d{i}.png", {"ref": "r.png", "dist": f"d{i}.png", "mos": str(i)}
     )
     for i in range(5)
@@ -261,7 +279,7 @@ PAIRS = [
 
 
 def test_rows_are_appended_then_put_in_input_order(tmp_path: Path) -> None:
-    table = fsimlib.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
+    table = fsimlib.datasets.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
     assert table.resume(PAIRS) == [0, 1, 2, 3, 4]
     records = records_for(PAIRS)
     for index in (3, 0, 4, 1, 2):
@@ -279,7 +297,7 @@ def test_rows_are_appended_then_put_in_input_order(tmp_path: Path) -> None:
 
 def test_a_line_cut_by_a_kill_is_dropped_and_redone(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    table = fsimlib.ScoreFile(path, ["ref", "dist", "mos"])
+    table = fsimlib.datasets.ScoreFile(path, ["ref", "dist", "mos"])
     table.resume(PAIRS)
     for record in records_for(PAIRS)[:3]:
         table.write(record)
@@ -293,10 +311,12 @@ def test_a_line_cut_by_a_kill_is_dropped_and_redone(tmp_path: Path) -> None:
 def test_a_quoted_field_cut_by_a_kill_keeps_earlier_rows(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     pairs = [
-        fsimlib.PairRecord("r.png", f"d{i}.png", {"note": f"line one\nline {i}"})
+        fsimlib.datasets.PairRecord(
+            "r.png", f"d{i}.png", {"note": f"line one\nline {i}"}
+        )
         for i in range(3)
     ]
-    table = fsimlib.ScoreFile(path, ["note"])
+    table = fsimlib.datasets.ScoreFile(path, ["note"])
     table.resume(pairs)
     for record in records_for(pairs)[:2]:
         table.write(record)
@@ -311,7 +331,7 @@ def test_a_quoted_field_cut_by_a_kill_keeps_earlier_rows(tmp_path: Path) -> None
 
 def test_identical_input_rows_are_matched_one_to_one(tmp_path: Path) -> None:
     twice = [PAIRS[0], PAIRS[1], PAIRS[0]]
-    table = fsimlib.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
+    table = fsimlib.datasets.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
     table.resume(twice)
     table.write(records_for(twice)[0])
     assert table.resume(twice) == [1, 2]
@@ -326,11 +346,13 @@ def test_identical_input_rows_are_matched_one_to_one(tmp_path: Path) -> None:
 
 
 def test_retry_errors_drops_failed_rows(tmp_path: Path) -> None:
-    table = fsimlib.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
+    table = fsimlib.datasets.ScoreFile(tmp_path / "out.csv", ["ref", "dist", "mos"])
     table.resume(PAIRS)
     for record in records_for(PAIRS)[:2]:
         table.write(record)
-    table.write(fsimlib.ScoreRecord(2, PAIRS[2], None, None, "no such image file"))
+    table.write(
+        fsimlib.datasets.ScoreRecord(2, PAIRS[2], None, None, "no such image file")
+    )
     assert table.resume(PAIRS) == [3, 4]
     assert table.resume(PAIRS, retry_errors=True) == [2, 3, 4]
     assert len(table.read()) == 2
@@ -339,10 +361,10 @@ def test_retry_errors_drops_failed_rows(tmp_path: Path) -> None:
 def test_an_output_of_another_table_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     path.write_text("a,b\n1,2\n")
-    table = fsimlib.ScoreFile(path, ["ref", "dist", "mos"])
+    table = fsimlib.datasets.ScoreFile(path, ["ref", "dist", "mos"])
     with pytest.raises(ValueError, match="exists with columns"):
         table.resume(PAIRS)
-    fsimlib.ScoreFile(path, ["ref", "dist", "mos"])
+    fsimlib.datasets.ScoreFile(path, ["ref", "dist", "mos"])
     path.unlink()
     table.resume(PAIRS[:2])
     table.write(records_for(PAIRS)[1])
@@ -360,7 +382,7 @@ def test_pairs_csv_paths_are_relative_to_the_csv(tmp_path: Path) -> None:
     folder.mkdir()
     table = folder / "pairs.csv"
     table.write_text("\ufeffref,dist,mos\nimg/r.png,/abs/d.png,4.5\n, d2.png ,3\n")
-    columns, pairs = fsimlib.read_pairs_csv(table)
+    columns, pairs = fsimlib.datasets.read_pairs_csv(table)
     assert columns == ["ref", "dist", "mos"]
     assert Path(pairs[0].ref) == folder.resolve() / "img" / "r.png"
     assert Path(pairs[0].dist) == Path("/abs/d.png")
@@ -382,7 +404,7 @@ def test_bad_pairs_csv(tmp_path: Path, text: str, match: str) -> None:
     table = tmp_path / "pairs.csv"
     table.write_text(text)
     with pytest.raises(ValueError, match=match):
-        fsimlib.read_pairs_csv(table)
+        fsimlib.datasets.read_pairs_csv(table)
 
 
 def touch(root: Path, *names: str) -> None:
@@ -392,7 +414,7 @@ def touch(root: Path, *names: str) -> None:
         path.touch()
 
 
-def shown(pairs: list[fsimlib.PairRecord]) -> list[tuple[str, str]]:
+def shown(pairs: list[fsimlib.datasets.PairRecord]) -> list[tuple[str, str]]:
     return [(pair.fields["ref"], pair.fields["dist"]) for pair in pairs]
 
 
@@ -404,7 +426,7 @@ def test_folder_rule_tid2013_and_csiq_layouts(tmp_path: Path) -> None:
         "tid/dist/I02_24_5.BMP",
         "tid/dist/i03_01_1.bmp",
     )
-    tid = fsimlib.pair_folders(
+    tid = fsimlib.datasets.pair_folders(
         tmp_path / "tid/ref", tmp_path / "tid/dist", relative_to=tmp_path
     )
     assert shown(tid) == [
@@ -419,7 +441,7 @@ def test_folder_rule_tid2013_and_csiq_layouts(tmp_path: Path) -> None:
         "csiq/dst/awgn/1600.AWGN.1.png",
         "csiq/dst/blur/1600.BLUR.5.png",
     )
-    csiq = fsimlib.pair_folders(
+    csiq = fsimlib.datasets.pair_folders(
         tmp_path / "csiq/src", tmp_path / "csiq/dst", relative_to=tmp_path / "csiq"
     )
     assert shown(csiq) == [
@@ -438,7 +460,9 @@ def test_folder_rule_longest_name_wins_and_needs_a_separator(tmp_path: Path) -> 
         "d/img100.png",
         "d/img1.png",
     )
-    pairs = fsimlib.pair_folders(tmp_path, tmp_path / "d", relative_to=tmp_path)
+    pairs = fsimlib.datasets.pair_folders(
+        tmp_path, tmp_path / "d", relative_to=tmp_path
+    )
     assert shown(pairs) == [
         ("img1.png", "d/img1-blur.png"),
         ("img1.png", "d/img1.png"),
@@ -449,7 +473,7 @@ def test_folder_rule_longest_name_wins_and_needs_a_separator(tmp_path: Path) -> 
 
 def test_folder_rule_in_one_folder_skips_the_references(tmp_path: Path) -> None:
     touch(tmp_path, "a.png", "a_blur.png", "b.png")
-    pairs = fsimlib.pair_folders(tmp_path, tmp_path)
+    pairs = fsimlib.datasets.pair_folders(tmp_path, tmp_path)
     assert [(Path(p.ref).name, Path(p.dist).name) for p in pairs] == [
         ("a.png", "a_blur.png")
     ]
@@ -459,9 +483,9 @@ def test_folder_rule_in_one_folder_skips_the_references(tmp_path: Path) -> None:
 def test_folder_rule_errors(tmp_path: Path) -> None:
     touch(tmp_path, "r/x.png", "r/X.bmp")
     with pytest.raises(ValueError, match="have the same name"):
-        fsimlib.pair_folders(tmp_path / "r", tmp_path / "r")
+        fsimlib.datasets.pair_folders(tmp_path / "r", tmp_path / "r")
     with pytest.raises(ValueError, match=r"distorted folder .* does not exist"):
-        fsimlib.pair_folders(tmp_path, tmp_path / "nope")
+        fsimlib.datasets.pair_folders(tmp_path, tmp_path / "nope")
 
 
 # --------------------------------------------------------------------------
@@ -473,7 +497,7 @@ def test_folder_rule_errors(tmp_path: Path) -> None:
 def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
     import distributed  # the 'dask' extra, which the 'test' extra installs
 
-    serial = outcomes(fsimlib.score_pairs(dataset.pairs))
+    serial = outcomes(fsimlib.datasets.score_pairs(dataset.pairs))
     with (
         distributed.LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
@@ -481,7 +505,9 @@ def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
         distributed.Client(cluster) as client,
     ):
         executor = client.get_executor()
-        records = fsimlib.score_pairs(dataset.pairs, executor=executor, chunk_size=2)
+        records = fsimlib.datasets.score_pairs(
+            dataset.pairs, executor=executor, chunk_size=2
+        )
         on_dask = outcomes(records)
         workers = client.run(os.getpid)
     assert len(set(workers.values())) == 2, "two worker processes"

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from skimage.io import imread
 
 import fsimlib
-from fsimlib._kernels import available_loops, use_loops
+from fsimlib.backends._loops import available_loops, use_loops
 
 #: Every test here computes through the FFT engine: the session without
 #: pyFFTW runs them again on scipy.fft.

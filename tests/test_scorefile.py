@@ -14,26 +14,30 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fsimlib
-from fsimlib._pipeline import provenance
-from fsimlib._scorefile import neutralise_cell, restore_cell, skip_provenance
+from fsimlib.datasets import provenance
+from fsimlib.datasets._format import neutralise_cell, restore_cell, skip_provenance
 
 COLUMNS = ["ref", "dist", "label"]
 PAIRS = [
-    fsimlib.PairRecord(
+    fsimlib.datasets.PairRecord(
         "r.png", f"d{i}.png", {"ref": "r.png", "dist": f"d{i}.png", "label": str(i)}
     )
     for i in range(4)
 ]
 
 
-def record(index: int, pair: fsimlib.PairRecord | None = None) -> fsimlib.ScoreRecord:
-    return fsimlib.ScoreRecord(
+def record(
+    index: int, pair: fsimlib.datasets.PairRecord | None = None
+) -> fsimlib.datasets.ScoreRecord:
+    return fsimlib.datasets.ScoreRecord(
         index, pair or PAIRS[index], 0.5 + index / 100, 0.4 + index / 100, None
     )
 
 
-def started(path: Path, settings: dict[str, object] | None = None) -> fsimlib.ScoreFile:
-    table = fsimlib.ScoreFile(path, COLUMNS, settings=settings)
+def started(
+    path: Path, settings: dict[str, object] | None = None
+) -> fsimlib.datasets.ScoreFile:
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS, settings=settings)
     table.resume(PAIRS)
     table.write(record(0))
     table.write(record(2))
@@ -46,7 +50,7 @@ def started(path: Path, settings: dict[str, object] | None = None) -> fsimlib.Sc
 
 def test_the_first_line_says_how_the_scores_were_made(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    started(path, provenance(gradient="sobel", downsample=False))
+    started(path, provenance(fsimlib.FSIMOptions(gradient="sobel", downsample=False)))
     first = path.read_text().splitlines()[0]
     assert first.startswith(f"# fsimlib {fsimlib.__version__} ")
     for text in (
@@ -60,9 +64,9 @@ def test_the_first_line_says_how_the_scores_were_made(tmp_path: Path) -> None:
 
 def test_resuming_with_other_options_is_refused_naming_them(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
-    started(path, provenance(gradient="sobel", downsample=False))
+    started(path, provenance(fsimlib.FSIMOptions(gradient="sobel", downsample=False)))
     before = path.read_bytes()
-    table = fsimlib.ScoreFile(path, COLUMNS, settings=provenance())
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS, settings=provenance())
     with pytest.raises(ValueError, match="made with other settings") as caught:
         table.resume(PAIRS)
     assert "gradient" in str(caught.value)
@@ -80,7 +84,7 @@ def test_resuming_with_other_options_is_refused_naming_them(tmp_path: Path) -> N
 def test_a_table_without_provenance_needs_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("ref,dist,label,fsim,fsimc,error\nr.png,d0.png,0,0.5,0.4,\n")
-    table = fsimlib.ScoreFile(path, COLUMNS)
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS)
     with pytest.raises(ValueError, match="does not say how its scores were made"):
         table.resume(PAIRS)
     assert table.resume(PAIRS, restart=True) == [0, 1, 2, 3]
@@ -106,7 +110,7 @@ def test_unrelated_files_are_refused_and_untouched(
 ) -> None:
     path = tmp_path / "n.txt"
     path.write_bytes(content)
-    table = fsimlib.ScoreFile(path, COLUMNS)
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS)
     with pytest.raises(ValueError, match=match):
         table.resume(PAIRS, restart=restart)
     with pytest.raises(ValueError, match=match):
@@ -118,7 +122,7 @@ def test_a_huge_unrelated_file_is_refused_without_reading_it(tmp_path: Path) -> 
     path = tmp_path / "big.bin"
     with path.open("wb") as handle:
         handle.truncate(2 * 1024**3)  # sparse: 2 GiB of zero bytes
-    table = fsimlib.ScoreFile(path, COLUMNS)
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS)
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match="no line break"):
@@ -136,7 +140,7 @@ def test_an_output_that_is_a_symbolic_link_is_refused(tmp_path: Path) -> None:
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     with pytest.raises(ValueError, match="is a symbolic link"):
-        fsimlib.ScoreFile(link, COLUMNS).resume(PAIRS)
+        fsimlib.datasets.ScoreFile(link, COLUMNS).resume(PAIRS)
     assert target.read_bytes() == before
 
 
@@ -148,8 +152,8 @@ def test_a_second_writer_is_refused_while_the_first_holds_the_lock(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "s.csv"
-    first = fsimlib.ScoreFile(path, COLUMNS)
-    second = fsimlib.ScoreFile(path, COLUMNS)
+    first = fsimlib.datasets.ScoreFile(path, COLUMNS)
+    second = fsimlib.datasets.ScoreFile(path, COLUMNS)
     with (
         first.locked(),
         pytest.raises(ValueError, match="another run is writing"),
@@ -232,7 +236,7 @@ def test_temporary_files_of_a_killed_rewrite_are_removed(tmp_path: Path) -> None
     ]
     for leftover in [*ours, *others]:
         leftover.write_text("partial")
-    assert fsimlib.ScoreFile(path, COLUMNS).resume(PAIRS) == [1, 3]
+    assert fsimlib.datasets.ScoreFile(path, COLUMNS).resume(PAIRS) == [1, 3]
     assert not any(p.exists() for p in ours)
     assert all(p.read_text() == "partial" for p in others)
 
@@ -249,12 +253,12 @@ def test_formula_cells_are_written_quoted_and_read_back_raw(
     tmp_path: Path, value: str
 ) -> None:
     path = tmp_path / "s.csv"
-    pair = fsimlib.PairRecord(
+    pair = fsimlib.datasets.PairRecord(
         "r.png", "d.png", {"ref": value, "dist": "d", "label": "-0.5"}
     )
-    table = fsimlib.ScoreFile(path, COLUMNS)
+    table = fsimlib.datasets.ScoreFile(path, COLUMNS)
     table.resume([pair])
-    table.write(fsimlib.ScoreRecord(0, pair, 0.5, 0.5, None))
+    table.write(fsimlib.datasets.ScoreRecord(0, pair, 0.5, 0.5, None))
     with path.open(newline="") as handle:
         (row,) = list(csv.DictReader(skip_provenance(handle)))
     assert row["ref"] == "'" + value, "a spreadsheet shows it as text"
@@ -310,7 +314,7 @@ def test_unreadable_pairs_tables_are_value_errors(
     tmp_path: Path, make: object, match: str
 ) -> None:
     with pytest.raises(ValueError, match=match):
-        fsimlib.read_pairs_csv(make(tmp_path))  # type: ignore[operator]
+        fsimlib.datasets.read_pairs_csv(make(tmp_path))  # type: ignore[operator]
 
 
 def test_a_shut_down_executor_is_a_value_error() -> None:
@@ -318,7 +322,7 @@ def test_a_shut_down_executor_is_a_value_error() -> None:
 
     pool = ThreadPoolExecutor(1)
     pool.shutdown()
-    records = fsimlib.score_pairs([("a.png", "b.png")], executor=pool)
+    records = fsimlib.datasets.score_pairs([("a.png", "b.png")], executor=pool)
     with pytest.raises(ValueError, match="the executor cannot take tasks: cannot"):
         list(records)
 
@@ -334,12 +338,14 @@ def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
     raw = os.fsencode(tmp_path / "d") + b"/caf_\xe9.png"
     with open(raw, "wb") as handle:  # noqa: PTH123 - a bytes path
         handle.write(iio.imwrite("<bytes>", image, extension=".png"))
-    (pair,) = fsimlib.pair_folders(tmp_path / "r", tmp_path / "d", relative_to=tmp_path)
+    (pair,) = fsimlib.datasets.pair_folders(
+        tmp_path / "r", tmp_path / "d", relative_to=tmp_path
+    )
     assert pair.fields == {"ref": "r/caf.png", "dist": "d/caf_\\xe9.png"}
     path = tmp_path / "s.csv"
-    table = fsimlib.ScoreFile(path, ["ref", "dist"])
+    table = fsimlib.datasets.ScoreFile(path, ["ref", "dist"])
     table.resume([pair])
-    (record,) = fsimlib.score_pairs([pair])
+    (record,) = fsimlib.datasets.score_pairs([pair])
     assert record.fsim == 1.0, "the file itself is read by its real name"
     table.write(record)
     assert table.finish([pair])[0]["dist"] == "d/caf_\\xe9.png"

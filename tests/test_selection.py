@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fsimlib._fft import is_smooth
 from fsimlib._phase_congruency import squared_median
+from fsimlib.backends._fft import is_smooth
 
 
 @given(

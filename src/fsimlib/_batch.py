@@ -7,27 +7,30 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fft import resolve_workers
 from ._gradient import GradientSpec
 from ._metric import fsim
-from ._phase_congruency import Precision
+from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
+from ._parameters import PhaseCongruencyParameters
 from ._pil import convert_pillow_stack
 from ._reference import Reference
-from ._seam import carry_context
-from ._validation import as_real_array, check_flag, image_layout
+from ._validation import Precision, as_real_array, check_flag, image_layout
+from .backends._fft import resolve_workers
+from .backends._seam import carry_context
 
 
+@document_options(workers="They score that many pairs at once, one thread per pair.")
 def fsim_batch(
     images1: ArrayLike,
     images2: ArrayLike,
     /,
     *,
+    chromatic: bool = False,
     data_range: float | None = None,
     channel_axis: int | None = None,
-    chromatic: bool = False,
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
 ) -> NDArray[np.float64]:
     """FSIM (or FSIMc) of every pair in two stacks of images.
@@ -41,13 +44,9 @@ def fsim_batch(
         :class:`Reference`.
     images2 : array_like
         A stack of ``N`` images.  A list of Pillow images is a stack too.
-    data_range, channel_axis, chromatic, downsample, gradient, precision
-        As for :func:`fsim`; ``channel_axis`` counts the axes of one image,
-        not of the stack: ``channel_axis=0`` for ``N x C x H x W`` stacks.
-    workers : int, optional
-        Threads that score pairs concurrently, with ``scipy.fft``'s meaning
-        (``None``: one; ``-1``: one per CPU), at most 64.  Results do not
-        depend on it.
+    chromatic : bool, optional
+        Return FSIMc instead of FSIM.
+    {options}
 
     Returns
     -------
@@ -59,6 +58,11 @@ def fsim_batch(
     ValueError, TypeError
         As :func:`fsim`, and if the stacks differ in length or are not
         one dimension above an image.
+
+    Notes
+    -----
+    ``channel_axis`` counts the axes of one image, not of the stack:
+    ``channel_axis=0`` for ``N x C x H x W`` stacks.
 
     Examples
     --------
@@ -87,15 +91,9 @@ def fsim_batch(
     check_stack_layout(stack2, "images2", channel_axis)
     if stack1.ndim == stack2.ndim:
         check_stack_layout(stack1, "images1", channel_axis)
-    options = {
-        "data_range": data_range,
-        "channel_axis": channel_axis,
-        "downsample": downsample,
-        "gradient": gradient,
-        "precision": precision,
-    }
+    options = FSIMOptions.from_arguments(locals()).keywords()
     if stack1.ndim == stack2.ndim - 1:
-        reference = Reference(stack1, **options)  # type: ignore[arg-type]
+        reference = Reference(stack1, **options)
 
         def score(index: int) -> float:
             return reference.fsim(stack2[index], chromatic=chromatic)
@@ -109,7 +107,7 @@ def fsim_batch(
             raise ValueError(msg)
 
         def score(index: int) -> float:
-            return fsim(stack1[index], stack2[index], chromatic=chromatic, **options)  # type: ignore[arg-type]
+            return fsim(stack1[index], stack2[index], chromatic=chromatic, **options)
 
     else:
         msg = (

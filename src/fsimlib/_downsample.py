@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._kernels import get_kernels
+from .backends._loops import get_kernels
 
 #: Largest factor the compiled uint8 loop takes (its uint32 sums stay exact).
 _MAX_COMPILED_FACTOR = 4000

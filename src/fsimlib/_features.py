@@ -15,10 +15,10 @@ from numpy.typing import NDArray
 from ._colour import YIQ_MATRIX
 from ._downsample import automatic_factor, box_downsample, downsampled_shape
 from ._gradient import CallableGradient, GradientOperator
-from ._kernels import get_kernels
 from ._parameters import PhaseCongruencyParameters
-from ._phase_congruency import Precision, phase_congruency_map
-from ._validation import ImageLayout, check_min_size
+from ._phase_congruency import phase_congruency_map
+from ._validation import ImageLayout, Precision, check_downsample, check_min_size
+from .backends._loops import get_kernels
 
 
 @dataclass(frozen=True)
@@ -66,18 +66,10 @@ def resolve_factor(downsample: object, spatial_shape: tuple[int, int]) -> int:
     ``True`` is the reference's automatic factor, ``False`` is 1, and a
     positive int is used as given.
     """
-    if isinstance(downsample, (bool, np.bool_)):
-        return automatic_factor(spatial_shape) if downsample else 1
-    if not isinstance(downsample, (int, np.integer)):
-        msg = (
-            "downsample must be True (automatic), False or a positive int "
-            f"factor, got {type(downsample).__name__} {downsample!r}"
-        )
-        raise TypeError(msg)
-    if downsample < 1:
-        msg = f"downsample factor must be at least 1, got {downsample}"
-        raise ValueError(msg)
-    return int(downsample)
+    checked = check_downsample(downsample)
+    if isinstance(checked, bool):
+        return automatic_factor(spatial_shape) if checked else 1
+    return checked
 
 
 def spatial_view(array: NDArray[np.number], layout: ImageLayout) -> NDArray[np.number]:

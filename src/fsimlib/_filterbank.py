@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from ._cache import BoundedCache, register_cache
 from ._frequency import frequency_grid
 from ._parameters import PhaseCongruencyParameters
+from .backends._cache import BoundedCache, register_cache
 
 
 @dataclass(frozen=True, eq=False)
@@ -148,7 +148,7 @@ def log_gabor_bank(
     """Return the (cached) filter bank for ``shape``, ``params`` and ``dtype``.
 
     The cache holds at most 16 banks and 512 MiB; see
-    :func:`fsimlib.clear_caches`.
+    :func:`fsimlib.backends.clear_caches`.
     """
     key = (shape, params, np.dtype(dtype).str)
     return _BANK_CACHE.get_or_build(

@@ -16,7 +16,7 @@ from typing import Union
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._kernels import get_kernels
+from .backends._loops import get_kernels
 
 #: Central difference along x, as the columns of the kernels read it.
 _DERIVATIVE = np.array([1.0, 0.0, -1.0])

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from numpy.typing import ArrayLike
 
 from ._features import ImageFeatures, extract_features
 from ._gradient import GradientSpec
+from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
 from ._pair import (
     FSIMResult,
     PreparedImage,
@@ -18,10 +18,17 @@ from ._pair import (
     score_features,
 )
 from ._parallel import map_pair
-from ._phase_congruency import Precision
-from ._validation import check_flag, check_pair_layout
+from ._parameters import PhaseCongruencyParameters
+from ._validation import Precision, check_flag, check_pair_layout
 
 __all__ = ["FSIMResult", "compare", "fsim"]
+
+#: What fsim() and compare() do with their threads.
+_PAIR_WORKERS = (
+    "With two or more, the two images are processed at the same time, each "
+    "with half the threads for its FFTs.  For throughput over many pairs, "
+    ":func:`fsim_batch` scores pairs in parallel."
+)
 
 
 def _pair_features(
@@ -29,16 +36,16 @@ def _pair_features(
     image2: ArrayLike,
     *,
     chromatic: bool,
-    options: dict[str, Any],
+    options: FSIMOptions,
+    workers: int | None,
 ) -> tuple[ImageFeatures, ImageFeatures, int]:
     """Validate a pair and compute both images' features (and the factor)."""
-    channel_axis = options.pop("channel_axis")
-    first = prepare_image(image1, "image1", channel_axis)
-    second = prepare_image(image2, "image2", channel_axis)
+    first = prepare_image(image1, "image1", options.channel_axis)
+    second = prepare_image(image2, "image2", options.channel_axis)
     check_pair_layout(
         first.layout, second.layout, first.array.shape, second.array.shape
     )
-    feature_opts = feature_options((first, second), **options)
+    feature_opts = feature_options((first, second), options, workers)
     if first.array is second.array:
         features = extract_features(
             first.array, first.layout, feature_opts, chromatic=chromatic, name="image1"
@@ -66,17 +73,19 @@ def _pair_features(
     return features1, features2, feature_opts.factor
 
 
+@document_options(workers=_PAIR_WORKERS)
 def fsim(
     image1: ArrayLike,
     image2: ArrayLike,
     /,
     *,
+    chromatic: bool = False,
     data_range: float | None = None,
     channel_axis: int | None = None,
-    chromatic: bool = False,
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
 ) -> float:
     """Feature similarity index (FSIM, or FSIMc with ``chromatic=True``).
@@ -93,36 +102,9 @@ def fsim(
     image1, image2 : array_like
         The reference and distorted images: 2-D greyscale or 3-D RGB
         arrays of the same shape.  The score is symmetric in the two.
-    data_range : float, optional
-        Span of the values the images can take (255 for 8-bit).  Inferred
-        from integer dtypes (uint8: 255, uint16: 65535); required for
-        floating-point images.  Images are scaled by ``255 / data_range``,
-        the range FSIM's constants assume; the scaled values must stay
-        within 1e100 in magnitude, which keeps every step finite.
-    channel_axis : int, optional
-        Axis of the colour channels of 3-D images.  By default 2-D images
-        are greyscale and 3-D images have channels last.
     chromatic : bool, optional
         Return FSIMc instead of FSIM.  For greyscale images both are equal.
-    downsample : bool or int, optional
-        ``True`` (default) applies the reference's automatic factor
-        ``max(1, round(min(rows, cols) / 256))``; ``False`` processes the full
-        image; an int is used as the factor.
-    gradient : str, GradientOperator, pair of kernels or callable, optional
-        Gradient operator: ``"scharr"`` (the reference's, for which the
-        constant ``T2`` was tuned), ``"sobel"``, ``"prewitt"``, a
-        :class:`GradientOperator`, a pair ``(kernel_x, kernel_y)``, or a
-        function mapping a float image to its gradient magnitude.
-    precision : {"float64", "float32"}, optional
-        Precision of the phase-congruency FFTs.  ``"float32"`` is faster
-        and deviates from the float64 score by about 1e-7.
-    workers : int, optional
-        Threads, with ``scipy.fft``'s meaning (``None``: one, negative:
-        counted back from the number of CPUs), at most 64.  With two or
-        more, the two images are processed at the same time, each with
-        half the threads for its FFTs; the score is the same to the bit.
-        For throughput over many pairs, :func:`fsim_batch` scores pairs in
-        parallel.
+    {options}
 
     Returns
     -------
@@ -139,8 +121,8 @@ def fsim(
         3-D, RGBA input, images that are empty or smaller than 2 x 2 after
         downsampling, NaN or infinite values, floating-point images without
         ``data_range``, values spanning more than ``data_range`` or too
-        large once scaled (above), 64-bit integers beyond ``2**53`` (not
-        exact in float64), gradient kernels whose absolute values sum
+        large once scaled (see ``data_range``), 64-bit integers beyond
+        ``2**53`` (not exact in float64), gradient kernels whose absolute values sum
         above 1e50 or a gradient callable returning magnitudes above 1e150,
         ``workers`` above 64, or, as a last guard, a score that is not
         finite.
@@ -182,22 +164,14 @@ def fsim(
     1.0
     """
     chromatic = check_flag(chromatic, "chromatic")
+    options = FSIMOptions.from_arguments(locals())
     features1, features2, _ = _pair_features(
-        image1,
-        image2,
-        chromatic=chromatic,
-        options={
-            "data_range": data_range,
-            "channel_axis": channel_axis,
-            "downsample": downsample,
-            "gradient": gradient,
-            "precision": precision,
-            "workers": workers,
-        },
+        image1, image2, chromatic=chromatic, options=options, workers=workers
     )
     return pair_score(features1, features2, chromatic=chromatic)
 
 
+@document_options(workers=_PAIR_WORKERS)
 def compare(
     image1: ArrayLike,
     image2: ArrayLike,
@@ -208,6 +182,7 @@ def compare(
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
 ) -> FSIMResult:
     """FSIM and FSIMc of a pair, with the maps behind them.
@@ -221,8 +196,7 @@ def compare(
     ----------
     image1, image2 : array_like
         The two images; see :func:`fsim`.
-    data_range, channel_axis, downsample, gradient, precision, workers
-        See :func:`fsim`.
+    {options}
 
     Returns
     -------
@@ -246,17 +220,8 @@ def compare(
     >>> result.fsimc <= result.fsim
     True
     """
+    options = FSIMOptions.from_arguments(locals())
     features1, features2, factor = _pair_features(
-        image1,
-        image2,
-        chromatic=True,
-        options={
-            "data_range": data_range,
-            "channel_axis": channel_axis,
-            "downsample": downsample,
-            "gradient": gradient,
-            "precision": precision,
-            "workers": workers,
-        },
+        image1, image2, chromatic=True, options=options, workers=workers
     )
     return score_features(features1, features2, factor)

@@ -15,10 +15,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._features import FeatureOptions, ImageFeatures, resolve_factor
-from ._fft import resolve_workers
-from ._gradient import GradientSpec, resolve_gradient
-from ._parameters import PhaseCongruencyParameters
-from ._phase_congruency import Precision
+from ._gradient import resolve_gradient
+from ._options import FSIMOptions
 from ._similarity import (
     T1_PHASE_CONGRUENCY,
     T2_GRADIENT,
@@ -29,16 +27,15 @@ from ._similarity import (
 from ._validation import (
     ImageLayout,
     as_real_array,
-    check_precision,
     check_scaled_values,
     check_values_within_range,
     image_layout,
     resolve_data_range,
 )
+from .backends._fft import resolve_workers
 
 #: The grey-level scale FSIM's constants were tuned for.
 REFERENCE_RANGE = 255.0
-DEFAULT_PARAMETERS = PhaseCongruencyParameters()
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,17 +120,11 @@ def prepare_image(
 
 
 def feature_options(
-    prepared: tuple[PreparedImage, ...],
-    *,
-    data_range: float | None,
-    downsample: bool | int,
-    gradient: GradientSpec,
-    precision: Precision,
-    workers: int | None,
-    params: PhaseCongruencyParameters = DEFAULT_PARAMETERS,
+    prepared: tuple[PreparedImage, ...], options: FSIMOptions, workers: int | None
 ) -> FeatureOptions:
     """Check the options against the images and bundle them."""
     arrays = tuple(item.array for item in prepared)
+    data_range = options.data_range
     resolved_range = resolve_data_range(data_range, tuple(a.dtype for a in arrays))
     if data_range is not None or any(
         np.issubdtype(a.dtype, np.floating) for a in arrays
@@ -141,11 +132,11 @@ def feature_options(
         low, high = check_values_within_range(arrays, resolved_range)
         check_scaled_values(low, high, resolved_range, REFERENCE_RANGE)
     return FeatureOptions(
-        factor=resolve_factor(downsample, prepared[0].layout.spatial_shape),
+        factor=resolve_factor(options.downsample, prepared[0].layout.spatial_shape),
         scale=REFERENCE_RANGE / resolved_range,
-        gradient=resolve_gradient(gradient),
-        params=params,
-        precision=check_precision(precision),  # type: ignore[arg-type]
+        gradient=resolve_gradient(options.gradient),
+        params=options.pc_parameters,
+        precision=options.precision,
         threads=resolve_workers(workers),
     )
 

@@ -12,8 +12,8 @@ buffers between calls (they are per thread); a thread made per call would
 plan again every time.  The executor is made on first use, holds at most
 one thread per CPU, and is never used unless ``workers`` is 2 or more.
 Work runs there in a copy of the caller's context, so that the FFT engine
-and loops chosen by the caller (:func:`fsimlib.use_fft_engine`,
-:func:`fsimlib.use_loops`) apply to both images.
+and loops chosen by the caller (:func:`fsimlib.backends.use_fft_engine`,
+:func:`fsimlib.backends.use_loops`) apply to both images.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from ._seam import carry_context
+from .backends._seam import carry_context
 
 T = TypeVar("T")
 R = TypeVar("R")

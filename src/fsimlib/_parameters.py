@@ -148,3 +148,14 @@ def _check_in_range(name: str, value: object) -> None:
     if not (low <= value <= high):  # NaN fails too
         msg = f"{name} must be from {low:g} to {high:g}, got {value!r}"
         raise ValueError(msg)
+
+
+def check_pc_parameters(value: object) -> PhaseCongruencyParameters:
+    """Return ``value`` if it is a :class:`PhaseCongruencyParameters`."""
+    if not isinstance(value, PhaseCongruencyParameters):
+        msg = (
+            "pc_parameters must be a fsimlib.PhaseCongruencyParameters, got "
+            f"{type(value).__name__} {value!r}"
+        )
+        raise TypeError(msg)
+    return value

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._fft import get_engine
 from ._filterbank import LogGaborBank, log_gabor_bank
-from ._kernels import get_kernels
-from ._parameters import PhaseCongruencyParameters
-from ._validation import MAX_GREY_LEVEL, check_plane, check_precision
-
-Precision = Literal["float64", "float32"]
+from ._options import DEFAULT_PC_PARAMETERS, document_options
+from ._parameters import PhaseCongruencyParameters, check_pc_parameters
+from ._validation import MAX_GREY_LEVEL, Precision, check_plane, check_precision
+from .backends._fft import get_engine, resolve_workers
+from .backends._loops import get_kernels
 
 _COMPLEX: dict[str, np.dtype[np.complexfloating]] = {
     "float64": np.dtype(np.complex128),
@@ -177,22 +175,17 @@ def phase_congruency_map(
     return phase_congruency
 
 
+@document_options(
+    ("precision", "pc_parameters"),
+    workers="They are the threads of the FFTs.",
+)
 def phase_congruency(
     image: ArrayLike,
     /,
     *,
-    n_scales: int = 4,
-    n_orientations: int = 4,
-    min_wavelength: float = 6.0,
-    mult: float = 2.0,
-    sigma_onf: float = 0.55,
-    dtheta_on_sigma: float = 1.2,
-    k: float = 2.0,
-    epsilon: float = 1e-4,
-    noise_divisor: float = 1.7,
-    lowpass_cutoff: float = 0.45,
-    lowpass_order: int = 15,
     precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
+    workers: int | None = None,
 ) -> NDArray[np.float64]:
     """Phase congruency map of a 2-D image (Kovesi's ``phasecong2``).
 
@@ -209,33 +202,7 @@ def phase_congruency(
         in magnitude.  FSIM applies this to the
         luminance in grey levels 0..255; the map is unchanged by scaling
         the image, except for the tiny effect of ``epsilon``.
-    n_scales : int, optional
-        Number of wavelet scales.  The ranges of this and every other
-        parameter are those of :class:`fsimlib.PhaseCongruencyParameters`.
-    n_orientations : int, optional
-        Number of filter orientations.
-    min_wavelength : float, optional
-        Wavelength of the smallest-scale filter, in pixels.
-    mult : float, optional
-        Scaling factor between successive filter wavelengths.
-    sigma_onf : float, optional
-        Ratio of the log-Gabor standard deviation to its centre frequency.
-    dtheta_on_sigma : float, optional
-        Ratio of the angular interval between filter orientations to the
-        standard deviation of the angular Gaussian spread.
-    k : float, optional
-        Noise threshold in standard deviations above the mean noise energy.
-    epsilon : float, optional
-        Constant that avoids division by zero when normalising energy.
-    noise_divisor : float, optional
-        Empirical divisor the reference applies to the noise threshold.
-    lowpass_cutoff : float, optional
-        Cutoff (0 to 0.5) of the Butterworth low-pass filter.
-    lowpass_order : int, optional
-        Order of the Butterworth low-pass filter.
-    precision : {"float64", "float32"}, optional
-        Precision of the FFTs.  ``"float32"`` is faster and deviates from
-        the float64 result by about 1e-6.
+    {options}
 
     Returns
     -------
@@ -273,20 +240,12 @@ def phase_congruency(
     (64, 64)
     >>> bool(pc[32, 24] > 0.5 and pc[32, 8] < 0.1)  # high on edges only
     True
+    >>> coarse = fsimlib.PhaseCongruencyParameters(n_scales=3, min_wavelength=8)
+    >>> bool(fsimlib.phase_congruency(image, pc_parameters=coarse)[32, 24] > 0.5)
+    True
     """
-    params = PhaseCongruencyParameters(
-        n_scales=n_scales,
-        n_orientations=n_orientations,
-        min_wavelength=min_wavelength,
-        mult=mult,
-        sigma_onf=sigma_onf,
-        dtheta_on_sigma=dtheta_on_sigma,
-        k=k,
-        epsilon=epsilon,
-        noise_divisor=noise_divisor,
-        lowpass_cutoff=lowpass_cutoff,
-        lowpass_order=lowpass_order,
-    )
+    check_pc_parameters(pc_parameters)
+    threads = resolve_workers(workers)
     check_precision(precision)
     plane = check_plane(image, "image")
     largest = float(np.max(np.abs(plane)))
@@ -298,4 +257,4 @@ def phase_congruency(
             "by a constant first)"
         )
         raise ValueError(msg)
-    return phase_congruency_map(plane, params, precision)
+    return phase_congruency_map(plane, pc_parameters, precision, threads)

@@ -7,6 +7,7 @@ from numpy.typing import ArrayLike
 
 from ._features import FeatureOptions, ImageFeatures, extract_features
 from ._gradient import GradientSpec
+from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
 from ._pair import (
     REFERENCE_RANGE,
     FSIMResult,
@@ -16,8 +17,9 @@ from ._pair import (
     prepare_image,
     score_features,
 )
-from ._phase_congruency import Precision
+from ._parameters import PhaseCongruencyParameters
 from ._validation import (
+    Precision,
     check_flag,
     check_pair_layout,
     check_scaled_values,
@@ -26,6 +28,9 @@ from ._validation import (
 )
 
 
+@document_options(
+    workers="They are the FFT threads of each image (one image at a time)."
+)
 class Reference:
     """A reference image prepared once, to be scored against many others.
 
@@ -39,11 +44,13 @@ class Reference:
     image : array_like
         The reference image: 2-D greyscale or 3-D RGB.  It is not kept:
         only its features are.
-    data_range, channel_axis, downsample, gradient, precision, workers
-        As for :func:`fsimlib.fsim`; they apply to every image scored
-        against this reference.  With ``data_range=None`` the distorted
-        images must have an integer dtype with the same range as the
-        reference's.
+    {options}
+
+    Notes
+    -----
+    The options apply to every image scored against this reference.  With
+    ``data_range=None`` the distorted images must have an integer dtype
+    with the same range as the reference's.
 
     Examples
     --------
@@ -74,18 +81,13 @@ class Reference:
         downsample: bool | int = True,
         gradient: GradientSpec = "scharr",
         precision: Precision = "float64",
+        pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
         workers: int | None = None,
     ) -> None:
+        options = FSIMOptions.from_arguments(locals())
         prepared = prepare_image(image, "reference", channel_axis)
         self._channel_axis = channel_axis
-        self._options: FeatureOptions = feature_options(
-            (prepared,),
-            data_range=data_range,
-            downsample=downsample,
-            gradient=gradient,
-            precision=precision,
-            workers=workers,
-        )
+        self._options: FeatureOptions = feature_options((prepared,), options, workers)
         self._dtype = prepared.array.dtype
         self._shape = prepared.array.shape
         self._layout = prepared.layout

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from ._kernels import get_kernels, similarity_map
+from .backends._loops import get_kernels, similarity_map
 
 #: Constants of the reference implementation (for 0..255 grey levels).
 T1_PHASE_CONGRUENCY = 0.85

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -16,7 +17,9 @@ from ._pil import convert_pillow
 
 #: Smallest side, in pixels, of an image at the processing (downsampled) size.
 MIN_SIDE = 2
+#: Working precisions of the phase-congruency FFTs, the default first.
 PRECISIONS = ("float64", "float32")
+Precision = Literal["float64", "float32"]
 
 
 def as_real_array(image: ArrayLike, name: str) -> NDArray[np.number]:
@@ -118,6 +121,22 @@ def check_precision(precision: object) -> str:
         msg = f"precision must be one of {PRECISIONS}, got {precision!r}"
         raise ValueError(msg)
     return str(precision)
+
+
+def check_downsample(downsample: object) -> bool | int:
+    """Return the ``downsample=`` option if it is a bool or a positive int."""
+    if isinstance(downsample, (bool, np.bool_)):
+        return bool(downsample)
+    if not isinstance(downsample, (int, np.integer)):
+        msg = (
+            "downsample must be True (automatic), False or a positive int "
+            f"factor, got {type(downsample).__name__} {downsample!r}"
+        )
+        raise TypeError(msg)
+    if downsample < 1:
+        msg = f"downsample factor must be at least 1, got {downsample}"
+        raise ValueError(msg)
+    return int(downsample)
 
 
 def check_flag(value: object, name: str) -> bool:

@@ -30,14 +30,13 @@ from typing import Any
 import click
 
 from . import __version__
-from ._correlation import Correlation, correlate
+from ._cli_options import score_options
 from ._examples import example_pairs
-from ._fft import available_fft_engines
-from ._gradient import GradientSpec
 from ._io import read_image
-from ._kernels import available_loops
 from ._metric import compare as compare_images
-from ._pipeline import (
+from ._options import FSIMOptions
+from .backends import available_fft_engines, available_loops
+from .datasets import (
     DEFAULT_CHUNK_SIZE,
     PairRecord,
     ScoreFile,
@@ -46,7 +45,8 @@ from ._pipeline import (
     read_pairs_csv,
     score_pairs,
 )
-from ._scorefile import default_file_mode, restore_cell, skip_provenance
+from .datasets._format import default_file_mode, restore_cell, skip_provenance
+from .stats import Correlation, correlate
 
 #: Exit code of a run in which some comparison failed.
 EXIT_FAILED_ROWS = 1
@@ -65,45 +65,6 @@ class _Refused(click.ClickException):
     """A one-line refusal (exit code 2) without the usage hint."""
 
     exit_code = 2
-
-
-def _parse_downsample(
-    _ctx: click.Context, _param: click.Parameter, value: str
-) -> bool | int:
-    """Turn ``auto``, ``off`` or a positive integer into fsim's argument."""
-    text = str(value).strip().lower()
-    if text == "auto":
-        return True
-    if text == "off":
-        return False
-    try:
-        factor = int(text)
-    except ValueError:
-        factor = 0
-    if factor < 1:
-        msg = f"expected 'auto', 'off' or a positive integer, got {value!r}"
-        raise click.BadParameter(msg)
-    return factor
-
-
-_DOWNSAMPLE_OPTION = click.option(
-    "--downsample",
-    metavar="auto|off|N",
-    default="auto",
-    callback=_parse_downsample,
-    show_default=True,
-    help=(
-        "Downsampling before scoring: 'auto' (the reference's factor, "
-        "max(1, round(min(rows, cols) / 256))), 'off', or an integer factor."
-    ),
-)
-_GRADIENT_OPTION = click.option(
-    "--gradient",
-    type=click.Choice(["scharr", "sobel", "prewitt"]),
-    default="scharr",
-    show_default=True,
-    help="Gradient operator (Scharr is the reference's).",
-)
 
 
 def _version_message() -> str:
@@ -134,10 +95,27 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-def _default_workers() -> int:
+def _default_processes() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+#: The process count of the commands that score many pairs.
+_PROCESSES_OPTION = click.option(
+    "-j",
+    "--processes",
+    type=click.IntRange(min=1),
+    default=_default_processes,
+    show_default="one per CPU",
+    help="Worker processes; 1 scores in this process.",
+)
+_PROGRESS_OPTION = click.option(
+    "--progress/--no-progress",
+    default=True,
+    show_default=True,
+    help="Show a progress bar (rate, time left) on stderr.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -222,53 +200,63 @@ def example(*, as_json: bool) -> int:
         "not write.  Needs matplotlib (pip install 'fsimlib[plot]')."
     ),
 )
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@click.option(
+    "--metric",
+    type=click.Choice(["fsim", "fsimc", "both"]),
+    default="both",
+    show_default=True,
+    help="The score(s) to print: FSIM, FSIMc (with the colour term) or both.",
+)
+@score_options
 def compare(
     ref: Path,
     dist: Path,
     *,
     as_json: bool,
     map_path: Path | None,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    metric: str,
+    options: FSIMOptions,
 ) -> int:
     """Print FSIM and FSIMc of a reference image REF and a distorted image DIST.
 
     The files may be PNG, JPEG, TIFF, BMP or any format Pillow reads, 8- or
     16-bit, greyscale or RGB; the data range is that of the file's bit
-    depth (255 or 65535) and both files must have the same.  For
-    greyscale images FSIMc equals FSIM.  Exit code 1 if the images cannot
-    be read or compared.
+    depth (255 or 65535) and both files must have the same, unless
+    --data-range gives it.  For greyscale images FSIMc equals FSIM.  Exit
+    code 1 if the images cannot be read or compared.
     """
     if map_path is not None:
         _check_map_path(map_path, (ref, dist))
     try:
         reference, ref_range = read_image(ref)
         distorted, dist_range = read_image(dist)
-        if ref_range != dist_range:
+        if options.data_range is None and ref_range != dist_range:
             msg = (
                 f"{ref} has data range {ref_range:g} but {dist} has "
                 f"{dist_range:g}; expected files of the same bit depth"
             )
             raise ValueError(msg)
-        result = compare_images(
-            reference, distorted, downsample=downsample, gradient=gradient
-        )
+        result = compare_images(reference, distorted, **options.keywords())
     except _reading_errors() as error:
         raise click.ClickException(" ".join(str(error).split())) from error
     except MemoryError as error:
         msg = f"not enough memory to compare {ref} and {dist}"
         raise click.ClickException(msg) from error
-    settings = provenance(downsample=downsample, gradient=gradient)
+    settings = provenance(options)
     colour = reference.ndim == 3
+    scores = {
+        name: value
+        for name, value in (("fsim", result.fsim), ("fsimc", result.fsimc))
+        if metric in (name, "both")
+    }
     if as_json:
         payload = {
             "ref": str(ref),
             "dist": str(dist),
-            "fsim": result.fsim,
-            "fsimc": result.fsimc,
-            "data_range": ref_range,
+            **scores,
+            "data_range": ref_range
+            if options.data_range is None
+            else options.data_range,
             "shape": list(reference.shape),
             "downsample_factor": result.downsample_factor,
             "map": None if map_path is None else str(map_path),
@@ -276,8 +264,8 @@ def compare(
         }
         click.echo(json.dumps(payload, indent=2))
     else:
-        click.echo(f"FSIM   {result.fsim:.10f}")
-        click.echo(f"FSIMc  {result.fsimc:.10f}")
+        for name, value in scores.items():
+            click.echo(f"{_LABELS[name]:<6} {value:.10f}")
     # After the scores, so that a map that cannot be written (matplotlib
     # missing, say) does not cost the scores already computed.
     if map_path is not None:
@@ -287,6 +275,10 @@ def compare(
         )
         _write_map(values, map_path, label=label, settings=settings)
     return 0
+
+
+#: How the scores are labelled on the terminal.
+_LABELS = {"fsim": "FSIM", "fsimc": "FSIMc"}
 
 
 #: The PNG text chunk that marks a map as written by fsimlib.
@@ -548,14 +540,7 @@ def _batch_pairs(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder mode: the folder of distorted images (searched recursively).",
 )
-@click.option(
-    "-j",
-    "--workers",
-    type=click.IntRange(min=1),
-    default=_default_workers,
-    show_default="one per CPU",
-    help="Worker processes; 1 scores in this process.",
-)
+@_PROCESSES_OPTION
 @click.option(
     "--chunk-size",
     type=click.IntRange(min=1),
@@ -576,27 +561,20 @@ def _batch_pairs(
         "made with any options) and start over."
     ),
 )
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar (rate, time left) on stderr.",
-)
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@_PROGRESS_OPTION
+@score_options
 def batch(
     pairs_csv: Path | None,
     *,
     output: Path,
     ref_dir: Path | None,
     dist_dir: Path | None,
-    workers: int,
+    processes: int,
     chunk_size: int,
     retry_errors: bool,
     restart: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score every pair of a table (or of two folders) into a CSV.
 
@@ -636,20 +614,19 @@ def batch(
     if pairs_csv is not None and _same_file(output, pairs_csv):
         msg = f"the output {output} is the pairs table; give another file"
         raise _Refused(msg)
-    settings = provenance(downsample=downsample, gradient=gradient)
+    settings = provenance(options)
     table = ScoreFile(output, columns, settings=settings)
     try:
         with table.locked():
             return _run_batch(
                 table,
                 pairs,
-                workers=workers,
+                processes=processes,
                 chunk_size=chunk_size,
                 retry_errors=retry_errors,
                 restart=restart,
                 progress=progress,
-                downsample=downsample,
-                gradient=gradient,
+                options=options,
             )
     except ValueError as error:  # the lock is held by another run
         raise _Refused(" ".join(str(error).split())) from error
@@ -662,13 +639,12 @@ def _run_batch(
     table: ScoreFile,
     pairs: Sequence[PairRecord],
     *,
-    workers: int,
+    processes: int,
     chunk_size: int,
     retry_errors: bool,
     restart: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score the pairs left into ``table``, holding its lock."""
     output = table.path
@@ -694,14 +670,10 @@ def _run_batch(
     try:
         with (
             _stop_signals_raise(),
-            _executor(min(workers, max(1, len(todo)))) as executor,
+            _executor(min(processes, max(1, len(todo)))) as executor,
         ):
             records = score_pairs(
-                todo,
-                executor=executor,
-                chunk_size=chunk_size,
-                downsample=downsample,
-                gradient=gradient,
+                todo, executor=executor, chunk_size=chunk_size, **options.keywords()
             )
             for record in records:
                 table.write(record)
@@ -1015,38 +987,24 @@ def _print_evaluation(summary: dict[str, Any]) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the results (default: ./evaluate-NAME); resumed if it exists.",
 )
-@click.option(
-    "-j",
-    "--workers",
-    type=click.IntRange(min=1),
-    default=_default_workers,
-    show_default="one per CPU",
-    help="Worker processes; 1 scores in this process.",
-)
+@_PROCESSES_OPTION
 @click.option(
     "--chromatic/--no-chromatic",
     default=True,
     show_default=True,
     help="Summarise FSIMc as well as FSIM.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=True,
-    show_default=True,
-    help="Show a progress bar (rate, time left) on stderr.",
-)
-@_DOWNSAMPLE_OPTION
-@_GRADIENT_OPTION
+@_PROGRESS_OPTION
+@score_options
 def evaluate(
     root: Path,
     *,
     database: str | None,
     output: Path | None,
-    workers: int,
+    processes: int,
     chromatic: bool,
     progress: bool,
-    downsample: bool | int,
-    gradient: GradientSpec,
+    options: FSIMOptions,
 ) -> int:
     """Score a whole IQA database in ROOT and correlate with its opinion scores.
 
@@ -1073,16 +1031,15 @@ def evaluate(
         raise click.UsageError(str(error)) from error
     folder = output or Path(f"evaluate-{described.name}")
     try:
-        with _executor(workers) as executor:
+        with _executor(processes) as executor:
             result = evaluate_database(
                 root,
                 described,
                 output=folder,
                 executor=executor,
                 chromatic=chromatic,
-                downsample=downsample,
-                gradient=gradient,
                 progress=progress,
+                **options.keywords(),
             )
     except KeyboardInterrupt:
         click.echo(

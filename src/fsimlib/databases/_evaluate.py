@@ -23,9 +23,18 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from fsimlib._correlation import Correlation, correlate
 from fsimlib._gradient import GradientSpec
-from fsimlib._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
+from fsimlib._options import (
+    DEFAULT_PC_PARAMETERS,
+    GRADIENT_NAMES,
+    FSIMOptions,
+    check_files_channel_axis,
+    document_options,
+)
+from fsimlib._parameters import PhaseCongruencyParameters
+from fsimlib._validation import Precision
+from fsimlib.datasets import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
+from fsimlib.stats import Correlation, correlate
 
 from ._catalogue import get_database
 from ._description import Database
@@ -79,21 +88,14 @@ class Evaluation:
         return int(self.summary["failed"])
 
 
-def _options(
-    database: Database, downsample: bool | int, gradient: GradientSpec
-) -> dict[str, Any]:
+def _check_gradient_name(gradient: GradientSpec) -> None:
+    """Refuse a gradient that the run's record could not name."""
     if not isinstance(gradient, str):
         msg = (
-            "evaluate takes a gradient by name ('scharr', 'sobel' or "
-            f"'prewitt'), got {type(gradient).__name__}"
+            f"evaluate takes a gradient by name {GRADIENT_NAMES}, got "
+            f"{type(gradient).__name__}"
         )
         raise TypeError(msg)
-    return {
-        "database": database.name,
-        "downsample": downsample,
-        "gradient": gradient,
-        "precision": "float64",
-    }
 
 
 def _claim_output(output: Path, record: dict[str, Any]) -> None:
@@ -131,7 +133,7 @@ def _claim_output(output: Path, record: dict[str, Any]) -> None:
 def _score(
     table: DatabaseTable,
     scores: ScoreFile,
-    options: Mapping[str, Any],
+    options: FSIMOptions,
     *,
     executor: Executor | None,
     chunk_size: int,
@@ -155,8 +157,7 @@ def _score(
             [pairs[position] for position in left],
             executor=executor,
             chunk_size=chunk_size,
-            downsample=options["downsample"],
-            gradient=options["gradient"],
+            **options.keywords(),
         )
         for record in records:
             scores.write(record)
@@ -401,6 +402,7 @@ def _plot(
     figure.savefig(os.fspath(path))
 
 
+@document_options()
 def evaluate(
     root: str | os.PathLike[str],
     database: str | Database | None = None,
@@ -409,9 +411,13 @@ def evaluate(
     executor: Executor | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     chromatic: bool = True,
+    progress: bool = False,
+    data_range: float | None = None,
+    channel_axis: None = None,
     downsample: bool | int = True,
     gradient: GradientSpec = "scharr",
-    progress: bool = False,
+    precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
 ) -> Evaluation:
     r"""Score every pair of an IQA database and correlate with its opinions.
 
@@ -441,15 +447,14 @@ def evaluate(
         Folder for the results; created if needed.  A folder holding a run
         with other options is refused.
     executor : concurrent.futures.Executor, optional
-        Where to score (see :func:`fsimlib.score_pairs`); here by default.
+        Where to score (see :func:`fsimlib.datasets.score_pairs`); here by default.
     chunk_size : int, optional
         Distorted images per task with an executor.
     chromatic : bool, optional
         Summarise FSIMc as well as FSIM (default True).
-    downsample, gradient
-        As for :func:`fsimlib.fsim` (``gradient`` by name).
     progress : bool, optional
         Show a progress bar on stderr.
+    {options}
 
     Returns
     -------
@@ -463,6 +468,11 @@ def evaluate(
         recognising it), a score file is missing or malformed, a row names
         a missing image, the authors' values do not have one value per row,
         or ``output`` holds another run.
+
+    Notes
+    -----
+    ``gradient`` must be given by name, which the run's record holds; as
+    for :func:`fsimlib.datasets.score_pairs`, ``channel_axis`` must be None.
 
     Examples
     --------
@@ -496,9 +506,11 @@ def evaluate(
         described = database
     else:
         described = get_database(database)
+    _check_gradient_name(gradient)
+    check_files_channel_axis(channel_axis)
+    options = FSIMOptions.from_arguments(locals())
     table = database_pairs(base, described)
-    options = _options(described, downsample, gradient)
-    settings = provenance(downsample=downsample, gradient=options["gradient"])
+    settings = provenance(options)
     record = {**settings, "database": described.name}
     folder = Path(output)
     _claim_output(folder, record)

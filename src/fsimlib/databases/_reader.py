@@ -1,7 +1,7 @@
 """One reader for every described database: its score file to pairs.
 
 :func:`database_pairs` reads the opinion-score file a :class:`Database`
-names, turns each row into a :class:`~fsimlib.PairRecord` by the
+names, turns each row into a :class:`~fsimlib.datasets.PairRecord` by the
 description's templates, and checks that every image it names exists;
 anything wrong is a ValueError naming the file (and line) at fault.
 """
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fsimlib._pipeline import PairRecord
+from fsimlib.datasets import PairRecord
 
 from ._catalogue import DATABASES
 from ._description import Database, ScoreSource

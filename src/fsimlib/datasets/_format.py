@@ -61,7 +61,7 @@ def neutralise_cell(value: str) -> str:
 
     Examples
     --------
-    >>> from fsimlib._scorefile import neutralise_cell, restore_cell
+    >>> from fsimlib.datasets._format import neutralise_cell, restore_cell
     >>> neutralise_cell("=HYPERLINK(1)"), neutralise_cell("-0.5")
     ("'=HYPERLINK(1)", '-0.5')
     >>> restore_cell(neutralise_cell("'=x"))
@@ -182,7 +182,7 @@ def skip_provenance(lines: Iterable[str]) -> Iterator[str]:
     Examples
     --------
     >>> import csv
-    >>> from fsimlib._scorefile import skip_provenance
+    >>> from fsimlib.datasets._format import skip_provenance
     >>> lines = ['# fsimlib 0.1.0 {}\n', 'ref,fsim\n', "'=a,0.5\n"]
     >>> list(csv.reader(skip_provenance(lines)))
     [['ref', 'fsim'], ["'=a", '0.5']]
@@ -192,3 +192,12 @@ def skip_provenance(lines: Iterable[str]) -> Iterator[str]:
     if first is not None and not first.startswith(PROVENANCE_PREFIX):
         yield first
     yield from iterator
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` with undecodable file-name bytes written as ``\xNN``."""
+    try:
+        raw = text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:  # surrogates that are not escaped bytes
+        return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", errors="backslashreplace")

@@ -1,7 +1,7 @@
 """Named, swappable implementations (backends), chosen for a block of code.
 
-fsimlib has two such choices: the FFT engine (:mod:`fsimlib._fft`) and the
-inner loops (:mod:`fsimlib._kernels`).  Each is a :class:`Seam`: a registry
+fsimlib has two such choices: the FFT engine (:mod:`fsimlib.backends._fft`) and the
+inner loops (:mod:`fsimlib.backends._loops`).  Each is a :class:`Seam`: a registry
 of named backends, best first, loaded on first use; a context variable that
 holds the name chosen by the innermost :meth:`Seam.use` block; and
 :meth:`Seam.get`, which returns the backend in force.  The design follows

@@ -12,7 +12,7 @@ pyFFTW plans are made on the engine's own scratch buffers (planning may
 overwrite its input), never on a caller's arrays.  Plans are not shared
 between threads: every thread keeps its own bounded set, and planning itself
 is serialised by a lock, since FFTW's planner is not thread-safe.  Engines
-are registered by name in :data:`FFT_ENGINES` (a :class:`~fsimlib._seam.Seam`)
+are registered by name in :data:`FFT_ENGINES` (a :class:`~fsimlib.backends._seam.Seam`)
 and chosen for a block of code with :func:`use_fft_engine`.
 """
 
@@ -301,7 +301,7 @@ def available_fft_engines() -> tuple[str, ...]:
     Examples
     --------
     >>> import fsimlib
-    >>> engines = fsimlib.available_fft_engines()
+    >>> engines = fsimlib.backends.available_fft_engines()
     >>> "scipy" in engines, engines[-1]
     (True, 'scipy')
     """
@@ -360,7 +360,7 @@ def use_fft_engine(name: str) -> contextlib.AbstractContextManager[None]:
     >>> rng = np.random.default_rng(0)
     >>> a = rng.integers(0, 256, (64, 64), dtype=np.uint8)
     >>> b = rng.integers(0, 256, (64, 64), dtype=np.uint8)
-    >>> with fsimlib.use_fft_engine("scipy"):
+    >>> with fsimlib.backends.use_fft_engine("scipy"):
     ...     with_scipy = fsimlib.fsim(a, b, workers=2)
     >>> abs(with_scipy - fsimlib.fsim(a, b)) < 1e-12
     True

@@ -26,7 +26,7 @@ V = TypeVar("V")
 
 
 class CacheInfo(NamedTuple):
-    """Statistics of one cache, as :func:`fsimlib.cache_info` reports them.
+    """Statistics of one cache, as :func:`fsimlib.backends.cache_info` reports them.
 
     Attributes
     ----------
@@ -46,9 +46,11 @@ class CacheInfo(NamedTuple):
     Examples
     --------
     >>> import fsimlib
-    >>> banks = fsimlib.cache_info()["filter_banks"]
-    >>> isinstance(banks, fsimlib.CacheInfo), banks.entries <= banks.max_entries
-    (True, True)
+    >>> banks = fsimlib.backends.cache_info()["filter_banks"]
+    >>> isinstance(banks, fsimlib.backends.CacheInfo)
+    True
+    >>> banks.entries <= banks.max_entries
+    True
     """
 
     hits: int
@@ -262,8 +264,8 @@ def clear_caches() -> None:
     Examples
     --------
     >>> import fsimlib
-    >>> fsimlib.clear_caches()
-    >>> [info.entries for info in fsimlib.cache_info().values()]
+    >>> fsimlib.backends.clear_caches()
+    >>> [info.entries for info in fsimlib.backends.cache_info().values()]
     [0, 0]
     """
     for _, cache in _registered():
@@ -289,10 +291,10 @@ def cache_info() -> dict[str, CacheInfo]:
 
     >>> import numpy as np
     >>> import fsimlib
-    >>> fsimlib.clear_caches()
+    >>> fsimlib.backends.clear_caches()
     >>> _ = fsimlib.phase_congruency(np.eye(16))
     >>> _ = fsimlib.phase_congruency(np.eye(16)[::-1])
-    >>> info = fsimlib.cache_info()
+    >>> info = fsimlib.backends.cache_info()
     >>> sorted(info)
     ['fft_plans', 'filter_banks']
     >>> banks = info["filter_banks"]

@@ -17,7 +17,7 @@ Both give the same numbers to a few units in the last place (the tests
 compare them).  The compiled loops are used when they are built; the numpy
 ones otherwise, or inside :func:`use_loops`, which tests and benchmarks
 use to compare the two.  Both are registered by name in :data:`LOOPS` (a
-:class:`~fsimlib._seam.Seam`, as the FFT engines are).
+:class:`~fsimlib.backends._seam.Seam`, as the FFT engines are).
 """
 
 from __future__ import annotations
@@ -332,7 +332,7 @@ NUMPY = Kernels(
 
 def _load_compiled() -> Kernels | None:
     try:
-        from . import _ckernels
+        from fsimlib import _ckernels
     except ImportError:
         return None
     return Kernels(
@@ -383,7 +383,7 @@ def available_loops() -> tuple[KernelName, ...]:
     Examples
     --------
     >>> import fsimlib
-    >>> fsimlib.available_loops()[-1]
+    >>> fsimlib.backends.available_loops()[-1]
     'numpy'
     """
     return LOOPS.available()  # type: ignore[return-value]
@@ -427,9 +427,9 @@ def use_loops(name: KernelName) -> contextlib.AbstractContextManager[None]:
     >>> import numpy as np
     >>> import fsimlib
     >>> image = np.random.default_rng(0).random((48, 48))
-    >>> with fsimlib.use_loops("numpy"):
+    >>> with fsimlib.backends.use_loops("numpy"):
     ...     pc_numpy = fsimlib.phase_congruency(image)
-    ...     with fsimlib.use_loops(fsimlib.available_loops()[0]):
+    ...     with fsimlib.backends.use_loops(fsimlib.backends.available_loops()[0]):
     ...         pc_best = fsimlib.phase_congruency(image)
     >>> bool(np.allclose(pc_numpy, pc_best, rtol=0, atol=1e-12))
     True

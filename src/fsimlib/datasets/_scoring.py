@@ -1,0 +1,354 @@
+"""Scoring pairs of image files, on any executor: :func:`score_pairs`.
+
+:func:`score_pairs` groups pairs by reference so that each reference is
+prepared (:class:`fsimlib.Reference`) once per task and reused, runs the
+tasks on any :class:`concurrent.futures.Executor` (a process pool, a
+``dask.distributed`` client's executor), on threads or in this process, and
+yields a :class:`ScoreRecord` per pair as soon as it is known; a pair that
+cannot be scored gives a record with the reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from fsimlib._gradient import GradientSpec
+from fsimlib._io import read_image
+from fsimlib._options import (
+    DEFAULT_PC_PARAMETERS,
+    FSIMOptions,
+    check_files_channel_axis,
+    document_options,
+)
+from fsimlib._parameters import PhaseCongruencyParameters
+from fsimlib._reference import Reference
+from fsimlib._validation import Precision
+from fsimlib.backends._fft import resolve_workers
+from fsimlib.backends._seam import carry_context
+
+from ._records import PairRecord, PathLike, ScoreRecord
+
+#: Distorted images per task when an executor is used.
+DEFAULT_CHUNK_SIZE = 4
+
+# One task's outcome per pair: (position, fsim, fsimc, error).
+_Outcome = tuple[int, float | None, float | None, str | None]
+_Task = Callable[[str, Sequence[tuple[int, str]], FSIMOptions], list[_Outcome]]
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def _load_reference(ref: str, options: FSIMOptions) -> tuple[Reference, int]:
+    """Read and prepare a reference image; also return its bit depth."""
+    image, data_range = read_image(ref)
+    prepared = Reference(image, **options.keywords())
+    return prepared, int(data_range).bit_length()
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_reference(
+    ref: str, stamp: tuple[int, int], options: FSIMOptions
+) -> tuple[Reference, int]:
+    # ``stamp`` (mtime, size) is in the key so that a changed file is
+    # read again by a long-lived worker.
+    del stamp
+    return _load_reference(ref, options)
+
+
+def _reference(ref: str, options: FSIMOptions) -> tuple[Reference, int]:
+    """Return a prepared reference, reused across the tasks a worker process runs.
+
+    Chunks of the same reference that land on the same worker (process or
+    dask worker) then prepare it once, not once per chunk.
+    """
+    try:
+        status = Path(ref).stat()
+    except OSError:  # let the reader say what is wrong with the file
+        return _load_reference(ref, options)
+    try:
+        return _cached_reference(ref, (status.st_mtime_ns, status.st_size), options)
+    except TypeError:  # unhashable options (e.g. a custom kernel pair)
+        return _load_reference(ref, options)
+
+
+def score_group(
+    ref: str, dists: Sequence[tuple[int, str]], options: FSIMOptions
+) -> list[_Outcome]:
+    """Score distorted image files against one reference file.
+
+    The task that :func:`score_pairs` sends to executors: a picklable
+    top-level function that reads the files where it runs.
+
+    Parameters
+    ----------
+    ref : str
+        The reference image file.
+    dists : sequence of (int, str)
+        Position and path of each distorted image file.
+    options : FSIMOptions
+        The scoring options.
+
+    Returns
+    -------
+    list of (int, float or None, float or None, str or None)
+        ``(position, fsim, fsimc, error)`` per distorted image.
+    """
+    if not ref:
+        reason = "no reference image for this pair (empty ref)"
+        return [(position, None, None, reason) for position, _ in dists]
+    try:
+        reference, ref_bits = _reference(ref, options)
+    except Exception as error:
+        reason = f"reference: {_one_line(error)}"
+        return [(position, None, None, reason) for position, _ in dists]
+    outcomes: list[_Outcome] = []
+    for position, dist in dists:
+        try:
+            image, data_range = read_image(dist)
+            bits = int(data_range).bit_length()
+            if options.data_range is None and bits != ref_bits:
+                msg = (
+                    f"the reference is {ref_bits}-bit but the distorted image is "
+                    f"{bits}-bit; expected the same bit depth"
+                )
+                raise ValueError(msg)
+            result = reference.compare(image)
+        except Exception as error:
+            outcomes.append((position, None, None, _one_line(error)))
+        else:
+            outcomes.append((position, result.fsim, result.fsimc, None))
+    return outcomes
+
+
+def _as_pair(item: object, position: int) -> PairRecord:
+    if isinstance(item, PairRecord):
+        return item
+    if isinstance(item, tuple) and len(item) == 2:
+        return PairRecord(item[0], item[1])
+    msg = (
+        f"pair {position} must be a PairRecord or a (ref, dist) tuple of paths, "
+        f"got {type(item).__name__} {item!r}"
+    )
+    raise TypeError(msg)
+
+
+def _groups(
+    pairs: Sequence[PairRecord], chunk_size: int | None
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Pairs grouped by reference (in order of first appearance), chunked."""
+    by_reference: dict[str, list[tuple[int, str]]] = {}
+    for position, pair in enumerate(pairs):
+        by_reference.setdefault(os.fspath(pair.ref), []).append(
+            (position, os.fspath(pair.dist))
+        )
+    tasks: list[tuple[str, list[tuple[int, str]]]] = []
+    for ref, members in by_reference.items():
+        step = chunk_size or len(members)
+        tasks.extend(
+            (ref, members[start : start + step])
+            for start in range(0, len(members), step)
+        )
+    return tasks
+
+
+@document_options(
+    workers=(
+        "Without an ``executor``, they score that many tasks at once, one "
+        "thread per task; with one, the executor's workers do the work and "
+        "this is ignored."
+    ),
+)
+def score_pairs(
+    pairs: Iterable[PairRecord | tuple[PathLike, PathLike]],
+    /,
+    *,
+    executor: Executor | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    data_range: float | None = None,
+    channel_axis: None = None,
+    downsample: bool | int = True,
+    gradient: GradientSpec = "scharr",
+    precision: Precision = "float64",
+    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
+    workers: int | None = None,
+) -> Iterator[ScoreRecord]:
+    """Score pairs of image files, yielding each result as it is known.
+
+    Pairs are grouped by reference file; the reference is read and prepared
+    once (as :class:`fsimlib.Reference`) and all its distorted images are
+    scored against it.  Scores equal :func:`fsimlib.fsim` (``fsim``) and
+    ``fsimlib.fsim(..., chromatic=True)`` (``fsimc``) of the arrays
+    :func:`fsimlib.read_image` returns, exactly.
+
+    A pair that cannot be scored (missing or corrupt file, different sizes
+    or bit depths, a worker that died) yields a record with ``error`` set;
+    no exception escapes for one bad pair.
+
+    Parameters
+    ----------
+    pairs : iterable of PairRecord or (ref, dist) tuples
+        The pairs; consumed in full before scoring starts.
+    executor : concurrent.futures.Executor, optional
+        Where to run: e.g. a :class:`~concurrent.futures.ProcessPoolExecutor`
+        or a ``dask.distributed`` client's ``client.get_executor()``.  Each
+        task scores up to ``chunk_size`` distorted images of one reference,
+        reading the files where it runs, so workers must see the same
+        paths.  ``None`` (default) scores in this process, one pair at a
+        time.  The executor is not shut down.
+    chunk_size : int, optional
+        Distorted images per task with an executor (default 4).  Smaller
+        chunks give finer progress and lose less when a run is killed; a
+        worker process keeps its last few prepared references, so chunks
+        of one reference that it runs in turn share the preparation.
+    {options}
+
+    Yields
+    ------
+    ScoreRecord
+        One per pair, in the order they complete; ``record.index`` is the
+        pair's position in ``pairs``, to restore the input order.
+
+    Raises
+    ------
+    TypeError
+        If an item of ``pairs`` is not a pair, or ``executor`` is not an
+        Executor.
+    ValueError
+        If ``chunk_size`` is not a positive int, or (when the records are
+        drawn) the executor is shut down and takes no tasks.
+
+    See Also
+    --------
+    ScoreFile : the resumable CSV the command line writes records to.
+
+    Notes
+    -----
+    Without ``data_range``, each file's bit depth sets it (255 or 65535),
+    and a pair of different bit depths is an error.  With a process pool or
+    dask, a custom ``gradient`` must be picklable.  ``channel_axis`` is
+    there so that every entry point takes the same options; image files are
+    read with their channels last, so it must be None.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> from pathlib import Path
+    >>> import imageio.v3 as iio
+    >>> import numpy as np
+    >>> import fsimlib
+    >>> from skimage import data
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> image = data.camera()[:128, :128]
+    >>> iio.imwrite(folder / "ref.png", image)
+    >>> rng = np.random.default_rng(0)
+    >>> for sigma in (5, 20):
+    ...     noise = rng.normal(0, sigma, image.shape)
+    ...     noisy = np.clip(image + noise, 0, 255).astype(np.uint8)
+    ...     iio.imwrite(folder / f"noise{sigma}.png", noisy)
+    >>> pairs = [
+    ...     (folder / "ref.png", folder / "noise5.png"),
+    ...     (folder / "ref.png", folder / "noise20.png"),
+    ...     (folder / "ref.png", folder / "missing.png"),
+    ... ]
+    >>> with ThreadPoolExecutor(2) as pool:
+    ...     records = sorted(
+    ...         fsimlib.datasets.score_pairs(pairs, executor=pool, chunk_size=1),
+    ...         key=lambda record: record.index,
+    ...     )
+    >>> records[0].fsim > records[1].fsim
+    True
+    >>> records[2].error.startswith("no such image file")
+    True
+    """
+    given: object = executor
+    if given is not None and not isinstance(given, Executor):
+        msg = (
+            "executor must be a concurrent.futures.Executor (e.g. a "
+            f"ProcessPoolExecutor or client.get_executor()), got "
+            f"{type(given).__name__}"
+        )
+        raise TypeError(msg)
+    if (
+        isinstance(chunk_size, bool)
+        or not isinstance(chunk_size, int)
+        or chunk_size < 1
+    ):
+        msg = f"chunk_size must be a positive int, got {chunk_size!r}"
+        raise ValueError(msg)
+    check_files_channel_axis(channel_axis)
+    options = FSIMOptions.from_arguments(locals())
+    threads = resolve_workers(workers)
+    items = [_as_pair(item, position) for position, item in enumerate(pairs)]
+    if executor is not None:
+        return _score_on(items, options, executor, chunk_size)
+    if threads > 1:
+        # Each task runs in a copy of this thread's context, so that the FFT
+        # engine and loops chosen here apply on every thread.
+        task = carry_context(score_group)
+        return _score_on_threads(items, options, threads, chunk_size, task)
+    return _score_here(items, options)
+
+
+def _records(
+    items: Sequence[PairRecord], outcomes: Iterable[_Outcome]
+) -> Iterator[ScoreRecord]:
+    for position, fsim, fsimc, error in outcomes:
+        yield ScoreRecord(position, items[position], fsim, fsimc, error)
+
+
+def _score_here(
+    items: Sequence[PairRecord], options: FSIMOptions
+) -> Iterator[ScoreRecord]:
+    for ref, members in _groups(items, None):
+        # One pair at a time, so that each record is yielded when known.
+        for member in members:
+            yield from _records(items, score_group(ref, [member], options))
+
+
+def _score_on_threads(
+    items: Sequence[PairRecord],
+    options: FSIMOptions,
+    threads: int,
+    chunk_size: int,
+    task: _Task,
+) -> Iterator[ScoreRecord]:
+    with ThreadPoolExecutor(threads, thread_name_prefix="fsimlib-score") as pool:
+        yield from _score_on(items, options, pool, chunk_size, task)
+
+
+def _score_on(
+    items: Sequence[PairRecord],
+    options: FSIMOptions,
+    executor: Executor,
+    chunk_size: int,
+    task: _Task = score_group,
+) -> Iterator[ScoreRecord]:
+    futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
+    try:
+        for ref, members in _groups(items, chunk_size):
+            try:
+                future = executor.submit(task, ref, members, options)
+            except RuntimeError as error:  # shut down, or broken
+                msg = f"the executor cannot take tasks: {_one_line(error)}"
+                raise ValueError(msg) from error
+            futures[future] = members
+        for future in as_completed(futures):
+            members = futures[future]
+            try:
+                outcomes = future.result()
+            except Exception as error:
+                reason = f"worker failed: {type(error).__name__}: {_one_line(error)}"
+                outcomes = [(position, None, None, reason) for position, _ in members]
+            yield from _records(items, outcomes)
+    finally:
+        # Reached early when the consumer stops (or is interrupted).
+        for future in futures:
+            future.cancel()

@@ -1,0 +1,175 @@
+"""Every entry point takes the options of FSIMOptions, as it defines them.
+
+The names, defaults, annotations and documentation of the options are
+defined once, in :class:`fsimlib.FSIMOptions`.  These tests read every
+entry point (Python signatures and docstrings, the command line's
+parameters and ``--help``, the demo's choices) and fail if one drifts from
+that definition: an option missing, renamed, with another default, type or
+text, or a keyword that is an option of one entry point only.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable
+from dataclasses import MISSING, Field, fields
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+from numpydoc.docscrape import FunctionDoc
+
+import fsimlib
+from fsimlib import cli, databases
+from fsimlib._cli_options import options_from_flags
+from fsimlib._options import FILE_OPTIONS, GRADIENT_NAMES, PRECISIONS, WORKERS_DOC
+
+OPTIONS: dict[str, Field[Any]] = {
+    item.name: item for item in fields(fsimlib.FSIMOptions)
+}
+
+#: Each Python entry point, the options it takes, and its keywords that are
+#: not options of the score (what it does besides, and its threads).
+ENTRY_POINTS: dict[str, tuple[Callable[..., Any], tuple[str, ...], set[str]]] = {
+    "fsim": (fsimlib.fsim, tuple(OPTIONS), {"chromatic", "workers"}),
+    "compare": (fsimlib.compare, tuple(OPTIONS), {"workers"}),
+    "Reference": (fsimlib.Reference, tuple(OPTIONS), {"workers"}),
+    "fsim_batch": (fsimlib.fsim_batch, tuple(OPTIONS), {"chromatic", "workers"}),
+    "score_pairs": (
+        fsimlib.datasets.score_pairs,
+        tuple(OPTIONS),
+        {"executor", "chunk_size", "workers"},
+    ),
+    "databases.evaluate": (
+        databases.evaluate,
+        tuple(OPTIONS),
+        {"output", "executor", "chunk_size", "chromatic", "progress"},
+    ),
+    "phase_congruency": (
+        fsimlib.phase_congruency,
+        ("precision", "pc_parameters"),
+        {"workers"},
+    ),
+}
+
+#: The commands that score, and so take the option flags.
+COMMANDS = ("compare", "batch", "evaluate")
+
+
+def _keywords(function: Callable[..., Any]) -> dict[str, inspect.Parameter]:
+    target = function.__init__ if inspect.isclass(function) else function  # type: ignore[misc]
+    return {
+        name: parameter
+        for name, parameter in inspect.signature(target).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    }
+
+
+def _documented(function: Callable[..., Any]) -> dict[str, tuple[str, str]]:
+    """Parameter name -> (type, description) from a numpydoc docstring."""
+    doc = FunctionDoc(function) if not inspect.isclass(function) else None
+    if doc is None:
+        from numpydoc.docscrape import ClassDoc
+
+        doc = ClassDoc(function)
+    entries: dict[str, tuple[str, str]] = {}
+    for parameter in doc["Parameters"]:
+        text = " ".join(" ".join(parameter.desc).split())
+        for name in parameter.name.split(","):
+            entries[name.strip()] = (parameter.type, text)
+    return entries
+
+
+def _field_default(item: Field[Any]) -> Any:
+    assert item.default is not MISSING
+    return item.default
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_the_options_keywords_are_those_of_fsim_options(entry: str) -> None:
+    function, names, others = ENTRY_POINTS[entry]
+    keywords = _keywords(function)
+    assert set(keywords) == set(names) | others, (
+        f"{entry} takes {sorted(keywords)}; an option of the score belongs in "
+        "FSIMOptions, and every entry point takes it"
+    )
+    for name in names:
+        parameter, item = keywords[name], OPTIONS[name]
+        if name == "channel_axis" and entry in ("score_pairs", "databases.evaluate"):
+            # Files have a known layout: the keyword is there, but only None.
+            assert parameter.default is None
+            assert parameter.annotation == "None"
+            continue
+        assert parameter.default == _field_default(item), (entry, name)
+        assert parameter.annotation == item.type, (entry, name)
+
+
+@pytest.mark.parametrize("entry", list(ENTRY_POINTS))
+def test_the_options_documentation_is_that_of_fsim_options(entry: str) -> None:
+    function, names, others = ENTRY_POINTS[entry]
+    documented = _documented(function)
+    for name in names:
+        kind, text = documented[name]
+        assert kind == OPTIONS[name].metadata["type"], (entry, name)
+        assert text == " ".join(OPTIONS[name].metadata["doc"].split()), (entry, name)
+    if "workers" in others:
+        kind, text = documented["workers"]
+        assert kind == "int, optional"
+        assert text.startswith(" ".join(WORKERS_DOC.split())), entry
+        assert _keywords(function)["workers"].default is None
+
+
+def test_the_options_object_documents_its_own_fields() -> None:
+    documented = _documented(fsimlib.FSIMOptions)
+    assert set(documented) == set(OPTIONS)
+    for name, item in OPTIONS.items():
+        assert documented[name] == (
+            item.metadata["type"],
+            " ".join(item.metadata["doc"].split()),
+        )
+
+
+def _command(name: str) -> click.Command:
+    command = cli.cli.commands[name]
+    assert isinstance(command, click.Command)
+    return command
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_each_scoring_command_has_one_flag_per_file_option(name: str) -> None:
+    params = {param.name: param for param in _command(name).params}
+    for option in FILE_OPTIONS:
+        assert option in params, f"fsimlib {name} has no flag for {option}"
+        assert params[option].help == OPTIONS[option].metadata["cli_help"]  # type: ignore[attr-defined]
+    assert "channel_axis" not in params, "files are read with channels last"
+    assert "workers" not in params, "the command's processes are --processes"
+    defaults = {option: params[option].default for option in FILE_OPTIONS}
+    assert options_from_flags(**defaults) == fsimlib.FSIMOptions()
+    assert params["gradient"].type.choices == GRADIENT_NAMES  # type: ignore[attr-defined]
+    assert params["precision"].type.choices == PRECISIONS  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_each_scoring_command_shows_the_flags_in_its_help(name: str) -> None:
+    result = CliRunner().invoke(cli.cli, [name, "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    for option in FILE_OPTIONS:
+        flag = "--pc" if option == "pc_parameters" else "--" + option.replace("_", "-")
+        assert re.search(rf"{flag}\b", flat), (name, flag)
+        assert " ".join(OPTIONS[option].metadata["cli_help"].split()) in flat
+    if name != "compare":
+        assert "-j, --processes" in flat
+
+
+def test_the_demo_offers_the_choices_of_the_options_definition() -> None:
+    pytest.importorskip("gradio")
+    from fsimlib import demo
+
+    assert demo.GRADIENT_CHOICES == GRADIENT_NAMES
+    assert demo.PRECISION_CHOICES == PRECISIONS
+    # The first choice is shown selected: the default.
+    assert GRADIENT_NAMES[0] == fsimlib.FSIMOptions().gradient
+    assert PRECISIONS[0] == fsimlib.FSIMOptions().precision
