@@ -223,9 +223,9 @@ def run_suite_on_installed(session: nox.Session, vector_paths: str) -> None:
         "python",
         "-c",
         "import fsimlib, fsimlib._ckernels as c, sys; "
-        "print(fsimlib.__file__, fsimlib.available_loops(), c.VECTOR_PATHS); "
+        "print(fsimlib.__file__, fsimlib.backends.available_loops(), c.VECTOR_PATHS); "
         "sys.exit('src' in fsimlib.__file__.split('/') "
-        f"or fsimlib.available_loops()[0] != 'compiled' "
+        f"or fsimlib.backends.available_loops()[0] != 'compiled' "
         f"or c.VECTOR_PATHS != {vector_paths})",
         env=env,
     )

@@ -244,8 +244,8 @@ def test_version(tmp_path: Path, command: list[str]) -> None:
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == f"fsimlib, version {fsimlib.__version__}"
-    assert lines[1] == f"FFT engine: {fsimlib.available_fft_engines()[0]}"
-    assert lines[2].startswith(f"loops: {fsimlib.available_loops()[0]}")
+    assert lines[1] == f"FFT engine: {fsimlib.backends.available_fft_engines()[0]}"
+    assert lines[2].startswith(f"loops: {fsimlib.backends.available_loops()[0]}")
     assert len(lines) == 3
 
 
