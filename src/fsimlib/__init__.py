@@ -21,7 +21,7 @@ from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._kernels import available_loops, use_loops
 from ._metric import compare, fsim
-from ._pair import FSIMResult
+from ._pair import FSIMResult, Scores
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
 from ._pipeline import (
@@ -54,6 +54,7 @@ __all__ = [
     "Reference",
     "ScoreFile",
     "ScoreRecord",
+    "Scores",
     "__version__",
     "automatic_factor",
     "available_fft_engines",

@@ -201,11 +201,11 @@ def score_group(
                     f"{bits}-bit; expected the same bit depth"
                 )
                 raise ValueError(msg)
-            result = reference.compare(image)
+            scores = reference.scores(image)
         except Exception as error:
             outcomes.append((position, None, None, _one_line(error)))
         else:
-            outcomes.append((position, result.fsim, result.fsimc, None))
+            outcomes.append((position, scores.fsim, scores.fsimc, None))
     return outcomes
 
 
