@@ -42,7 +42,9 @@ def test_reference_scores_equal_both_fsim_calls_exactly(row: dict[str, str]) -> 
         ({"precision": "float32", "downsample": 1}, 255.0),
     ],
 )
-def test_reference_scores_with_options(options: dict[str, object], scale: float) -> None:
+def test_reference_scores_with_options(
+    options: dict[str, object], scale: float
+) -> None:
     rng = np.random.default_rng(22)
     ref = rng.random((40, 56, 3)) * scale
     dist = np.clip(ref + rng.normal(0, 0.05 * scale, ref.shape), 0, scale)
