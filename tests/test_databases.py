@@ -384,9 +384,10 @@ def test_summary_matches_scipy_on_fsim_scores(
     saved = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert saved["metrics"] == json.loads(json.dumps(metrics))
     assert saved["database"] == described.name
-    for key in ("fsimlib", "fft_engine", "loops", "options"):
-        assert key in saved
-    assert saved["options"]["database"] == described.name
+    assert saved["engine"] == fsimlib.available_fft_engines()[0]
+    assert saved["loops"] == fsimlib.available_loops()[0]
+    assert saved["fsimlib"] == fsimlib.__version__
+    assert saved["options"]["gradient"] == "scharr"
 
 
 def test_detects_each_layout(miniature: tuple[str, Path, list[Expected]]) -> None:
@@ -427,7 +428,7 @@ def test_resuming_with_other_options_is_refused(
     root, _ = kadid
     evaluate(root, "KADID-10k", output=tmp_path / "out")
     with pytest.raises(
-        ValueError, match=r"holds a run with options.*'gradient': 'sobel'"
+        ValueError, match=r"holds a run of .*'scharr'.*not .*'gradient': 'sobel'"
     ):
         evaluate(root, "KADID-10k", output=tmp_path / "out", gradient="sobel")
 
@@ -513,7 +514,10 @@ def test_cli_prints_the_table_and_writes_the_files(
         header = [line for line in handle if line.startswith("#")]
     assert any(line.startswith("# loops:") for line in header)
     assert (out / "scatter.png").stat().st_size > 0
-    assert len((out / "scores.csv").read_text().splitlines()) == len(expected) + 1
+    # The provenance line, the header, then one row per pair.
+    lines = (out / "scores.csv").read_text().splitlines()
+    assert lines[0].startswith(f"# fsimlib {fsimlib.__version__} ")
+    assert len(lines) == len(expected) + 2
 
 
 def test_cli_with_two_workers_matches_one(

@@ -271,8 +271,9 @@ def test_rows_are_appended_then_put_in_input_order(tmp_path: Path) -> None:
     finished = table.finish(PAIRS)
     assert [row["dist"] for row in finished] == [f"d{i}.png" for i in range(5)]
     lines = (tmp_path / "out.csv").read_text().splitlines()
-    assert lines[0] == "ref,dist,mos,fsim,fsimc,error"
-    assert lines[1] == f"r.png,d0.png,0,{0.5!r},{0.4!r},"
+    assert lines[0].startswith('# fsimlib 0.1.0 {"engine": ')
+    assert lines[1] == "ref,dist,mos,fsim,fsimc,error"
+    assert lines[2] == f"r.png,d0.png,0,{0.5!r},{0.4!r},"
     assert table.resume(PAIRS) == []
 
 
@@ -347,7 +348,7 @@ def test_an_output_of_another_table_is_refused(tmp_path: Path) -> None:
     table.write(records_for(PAIRS)[1])
     with pytest.raises(ValueError, match=r"1 row\(s\) that are not in the pairs table"):
         table.resume(PAIRS[2:])
-    assert path.read_text().count("\n") == 2, "a refused resume must not touch the file"
+    assert path.read_text().count("\n") == 3, "a refused resume must not touch the file"
 
 
 # --------------------------------------------------------------------------

@@ -53,6 +53,7 @@ def save_similarity_map(
     path: str | os.PathLike[str],
     *,
     label: str = "local similarity",
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """Write a similarity map as a PNG heat map with a colour bar.
 
@@ -69,6 +70,8 @@ def save_similarity_map(
         The PNG file to write.
     label : str, optional
         The colour bar's label.
+    metadata : dict of str, optional
+        PNG text chunks (``Software``, ``Description``) to write.
 
     Raises
     ------
@@ -107,4 +110,4 @@ def save_similarity_map(
     colour_bar.set_ticks([0.0, 0.5, 1.0])
     colour_bar.ax.tick_params(labelsize=6, length=3)
     colour_bar.set_label(label, fontsize=6, labelpad=2)
-    figure.savefig(os.fspath(path), dpi=_DPI, format="png")
+    figure.savefig(os.fspath(path), dpi=_DPI, format="png", metadata=metadata)

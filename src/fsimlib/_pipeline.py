@@ -14,10 +14,13 @@ a run started again skips the rows already there.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import functools
 import io
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -26,10 +29,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
 
+from ._fft import get_engine
 from ._gradient import GradientSpec
 from ._io import read_image
+from ._kernels import get_kernels
 from ._phase_congruency import Precision
 from ._reference import Reference
+from ._scorefile import (
+    default_file_mode,
+    differences,
+    neutralise_cell,
+    parse_provenance,
+    provenance_line,
+    read_head,
+    restore_cell,
+    skip_provenance,
+)
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: Columns every score table ends with, after the pair table's own.
@@ -298,7 +313,8 @@ def score_pairs(
         If an item of ``pairs`` is not a pair, or ``executor`` is not an
         Executor.
     ValueError
-        If ``chunk_size`` is not a positive int.
+        If ``chunk_size`` is not a positive int, or (when the records are
+        drawn) the executor is shut down and takes no tasks.
 
     See Also
     --------
@@ -383,7 +399,12 @@ def _score_on(
     futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
     try:
         for ref, members in _groups(items, chunk_size):
-            futures[executor.submit(score_group, ref, members, options)] = members
+            try:
+                future = executor.submit(score_group, ref, members, options)
+            except RuntimeError as error:  # shut down, or broken
+                msg = f"the executor cannot take tasks: {_one_line(error)}"
+                raise ValueError(msg) from error
+            futures[future] = members
         for future in as_completed(futures):
             members = futures[future]
             try:
@@ -418,7 +439,8 @@ def read_pairs_csv(path: PathLike, /) -> tuple[list[str], list[PairRecord]]:
     Raises
     ------
     ValueError
-        If the file is not such a table.
+        If the file is not such a table, or cannot be read (a folder, a
+        path too long, no permission).
     FileNotFoundError
         If there is no file at ``path``.
 
@@ -442,6 +464,14 @@ def read_pairs_csv(path: PathLike, /) -> tuple[list[str], list[PairRecord]]:
     except UnicodeDecodeError as error:
         msg = f"{table} is not a UTF-8 text CSV file: {error}"
         raise ValueError(msg) from error
+    except FileNotFoundError:
+        raise
+    except OSError as error:  # a folder, a name too long, no permission
+        shown = printable(os.fspath(table))
+        if len(shown) > 200:
+            shown = f"{shown[:100]}...{shown[-60:]} ({len(shown)} characters)"
+        msg = f"cannot read the pairs table {shown}: {error.strerror or error}"
+        raise ValueError(msg) from None
     except csv.Error as error:
         msg = f"{table} is not a valid CSV file: {error}"
         raise ValueError(msg) from error
@@ -598,15 +628,27 @@ def _matches(name: str, stem: str) -> bool:
 
 
 def _shown(path: Path | None, base: Path | None) -> str:
-    """``path`` as written in a table: relative to ``base`` where it can be."""
+    r"""``path`` as written in a table: relative to ``base`` where it can be.
+
+    Bytes of a file name that are not UTF-8 are shown as ``\xNN``: the
+    table stays UTF-8 text and names the file readably.
+    """
     if path is None:
         return ""
-    if base is None:
-        return path.as_posix()
+    shown = path.as_posix()
+    if base is not None:
+        with contextlib.suppress(ValueError):  # another drive, on Windows
+            shown = Path(os.path.relpath(path, base)).as_posix()
+    return printable(shown)
+
+
+def printable(text: str) -> str:
+    r"""Return ``text`` with undecodable file-name bytes written as ``\xNN``."""
     try:
-        return Path(os.path.relpath(path, base)).as_posix()
-    except ValueError:  # another drive, on Windows
-        return path.as_posix()
+        raw = text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:  # surrogates that are not escaped bytes
+        return text.encode("utf-8", errors="backslashreplace").decode("utf-8")
+    return raw.decode("utf-8", errors="backslashreplace")
 
 
 def _resolve(value: str, base: Path) -> str:
@@ -615,15 +657,73 @@ def _resolve(value: str, base: Path) -> str:
     return os.fspath(base / value.strip())
 
 
+def provenance(
+    *,
+    data_range: float | None = None,
+    downsample: bool | int = True,
+    gradient: GradientSpec = "scharr",
+    precision: Precision = "float64",
+) -> dict[str, object]:
+    """How scores made with these options of :func:`score_pairs` are computed.
+
+    The fsimlib version, the FFT engine and inner loops in force, and the
+    options: what a :class:`ScoreFile` records in its first line, and what
+    must match for a run to add rows to an existing file.
+
+    Examples
+    --------
+    >>> from fsimlib._pipeline import provenance
+    >>> provenance(gradient="sobel")["options"]["gradient"]
+    'sobel'
+    """
+    from . import __version__
+
+    return {
+        "fsimlib": __version__,
+        "engine": get_engine().name,
+        "loops": get_kernels().name,
+        "precision": precision,
+        "options": {
+            "data_range": data_range,
+            "downsample": downsample,
+            "gradient": gradient if isinstance(gradient, str) else repr(gradient),
+            "precision": precision,
+        },
+    }
+
+
 class ScoreFile:
     """A CSV of scores that is appended row by row and can be resumed.
 
-    The columns are the pair table's, then ``fsim``, ``fsimc`` and
-    ``error``.  Rows are appended in the order pairs complete, each flushed
-    to disk at once, so a run that is killed keeps every row it wrote.
-    :meth:`resume` reads such a file back (dropping a last line cut short by
-    a kill) and says which pairs are left; :meth:`finish` rewrites the
-    complete table in the order of the pairs.
+    The first line records how the scores were made (see
+    :func:`provenance`): ``# fsimlib <version> {json}``; skip it with e.g.
+    ``pandas.read_csv(path, skiprows=1)``.  Then come the pair table's
+    columns, then ``fsim``, ``fsimc`` and ``error``.  Rows are appended in
+    the order pairs complete, each flushed to disk at once, so a run that is
+    killed keeps every row it wrote.  :meth:`resume` reads such a file back
+    (dropping a last line cut short by a kill) and says which pairs are
+    left; :meth:`finish` rewrites the complete table in the order of the
+    pairs, and checks that no row is missing.
+
+    Safety rules:
+
+    * A file that is not a score file of this table (another header, or not
+      a CSV at all) is refused, after reading at most its first 64 KiB;
+      a score file made with other settings is refused, naming the
+      differences, unless ``restart=True`` is passed to :meth:`resume`.
+    * One writer per file: :meth:`locked` holds an operating-system lock on
+      ``<path>.lock`` (the lock file may stay behind; it is harmless, since
+      the lock itself is released by the system when the process ends).
+    * Rows are appended without following symbolic links, and only to the
+      file this object created or checked: if it is deleted or replaced
+      while rows are written, :meth:`write` raises ``ValueError``.
+    * Rewrites go to a temporary file ``.<name>.XXXXXXXX.tmp`` in the same
+      folder, renamed over the file; such files left by a killed run are
+      removed by the next :meth:`resume`.  Files get the permissions
+      ``open()`` would give them.
+    * Text cells are neutralised against spreadsheet formulas (a leading
+      ``'`` before ``=``, ``+``, ``-``, ``@``, tab or carriage return; see
+      :func:`fsimlib._scorefile.neutralise_cell`) and restored when read.
 
     A row of the file stands for the pair whose input fields it repeats;
     identical input rows are matched one to one.
@@ -634,6 +734,9 @@ class ScoreFile:
         The output CSV.
     columns : sequence of str
         The pair table's columns (the fields of each :class:`PairRecord`).
+    settings : mapping, optional
+        How the scores are made, as :func:`provenance` returns; by default
+        that of :func:`score_pairs`' default options.
 
     Examples
     --------
@@ -645,20 +748,93 @@ class ScoreFile:
     ...     fsimlib.PairRecord("r.png", f"d{i}.png", {"id": str(i)}) for i in range(3)
     ... ]
     >>> scores = fsimlib.ScoreFile(output, ["id"])
-    >>> scores.resume(pairs)
+    >>> with scores.locked():
+    ...     scores.resume(pairs)
+    ...     scores.write(fsimlib.ScoreRecord(1, pairs[1], 0.9, 0.8, None))
+    ...     scores.resume(pairs)
     [0, 1, 2]
-    >>> scores.write(fsimlib.ScoreRecord(1, pairs[1], 0.9, 0.8, None))
-    >>> scores.resume(pairs)
     [0, 2]
     """
 
-    def __init__(self, path: PathLike, columns: Sequence[str]) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        columns: Sequence[str],
+        *,
+        settings: Mapping[str, object] | None = None,
+    ) -> None:
         self.path = Path(path)
         self.columns = [*columns, *SCORE_COLUMNS]
         self._inputs = list(columns)
+        self.settings = dict(provenance() if settings is None else settings)
+        # (device, inode, size) of the file as this object last left it.
+        self._identity: tuple[int, int, int] | None = None
 
     def _key(self, fields: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(str(fields.get(name, "")) for name in self._inputs)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the file's lock for a ``with`` block: one writer at a time.
+
+        Raises
+        ------
+        ValueError
+            At once, if another process holds it.
+        """
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(f"{self.path}.lock", timeout=0, mode=default_file_mode())
+        try:
+            lock.acquire()
+        except Timeout:
+            msg = (
+                f"another run is writing {self.path} (it holds {lock.lock_file}); "
+                "wait for it to finish or use another output file"
+            )
+            raise ValueError(msg) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _existing(self) -> tuple[bool, Mapping[str, object] | None]:
+        """Whether the file holds a table of ours, and its provenance.
+
+        Reads at most the first 64 KiB; refuses anything but a score file of
+        this table.
+        """
+        try:
+            head = read_head(self.path)
+        except FileNotFoundError:
+            return False, None
+        except IsADirectoryError:
+            msg = f"{self.path} is a folder; expected a CSV file to write scores to"
+            raise ValueError(msg) from None
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                msg = (
+                    f"{self.path} is a symbolic link; refusing to write through "
+                    "it: give the real path of the output"
+                )
+                raise ValueError(msg) from None
+            raise
+        if head is None:  # an empty file: nothing to lose
+            return False, None
+        lines, _ = head
+        found = parse_provenance(lines[0])
+        rest = lines[1:] if found is not None else lines
+        if found is not None and not rest:
+            return False, found
+        header = next(csv.reader(rest[:1]), [])
+        if header != self.columns:
+            msg = (
+                f"{self.path} exists with columns {header[:12]}, not "
+                f"{self.columns}; it is not a score file of this table: use "
+                "another output file"
+            )
+            raise ValueError(msg)
+        return True, found
 
     def read(self) -> list[dict[str, str]]:
         """Return the complete rows now in the file (none if there is no file).
@@ -666,30 +842,27 @@ class ScoreFile:
         Returns
         -------
         list of dict
-            Each row as read.  A row cut short by a kill is left out.
+            Each row as read, its cells restored to their raw values.  A row
+            cut short by a kill is left out.
 
         Raises
         ------
         ValueError
-            If the file's header is not this table's.
+            If the file is not a score file of this table.
         """
-        if not self.path.exists():
+        exists, _ = self._existing()
+        if not exists:
             return []
-        data = self.path.read_bytes()
+        descriptor = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            data = handle.read()
         # A kill can leave the last row without its newline: not complete.
         data = data[: data.rfind(b"\n") + 1]
         text = data.decode("utf-8", errors="replace")
-        reader = csv.reader(io.StringIO(text, newline=""))
+        reader = csv.reader(skip_provenance(io.StringIO(text, newline="")))
         header = next(reader, None)
         if header is None:
             return []
-        if header != self.columns:
-            msg = (
-                f"{self.path} exists with columns {header}, not {self.columns}; "
-                "it holds scores of another table: use another output file or "
-                "delete it"
-            )
-            raise ValueError(msg)
         rows = []
         while True:
             try:
@@ -699,13 +872,17 @@ class ScoreFile:
             except csv.Error:  # a quoted field cut short: the rest is lost
                 break
         return [
-            dict(zip(header, row, strict=True))
+            dict(zip(header, map(restore_cell, row), strict=True))
             for row in rows
             if len(row) == len(header)
         ]
 
     def resume(
-        self, pairs: Sequence[PairRecord], *, retry_errors: bool = False
+        self,
+        pairs: Sequence[PairRecord],
+        *,
+        retry_errors: bool = False,
+        restart: bool = False,
     ) -> list[int]:
         """Make the file a clean table of the rows done; list the pairs left.
 
@@ -715,6 +892,9 @@ class ScoreFile:
             All the pairs of the run, each with its row in ``fields``.
         retry_errors : bool, optional
             Drop the rows that failed, so that they are scored again.
+        restart : bool, optional
+            Drop every row of an existing score file of this table (one
+            made with other settings included) and start over.
 
         Returns
         -------
@@ -724,10 +904,30 @@ class ScoreFile:
         Raises
         ------
         ValueError
-            If the file belongs to another table (other columns, or rows
-            that are none of ``pairs``).
+            If the file is not a score file of this table (other columns,
+            rows that are none of ``pairs``, not a CSV), or, unless
+            ``restart``, was made with other settings or has no provenance
+            line.
         """
-        rows = self.read()
+        self._remove_temporaries()
+        exists, found = self._existing()
+        if exists and not restart:
+            if found is None:
+                msg = (
+                    f"{self.path} does not say how its scores were made (no "
+                    "'# fsimlib' first line); start over with --restart, or use "
+                    "another output file"
+                )
+                raise ValueError(msg)
+            if dict(found) != self.settings:
+                msg = (
+                    f"{self.path} was made with other settings "
+                    f"({differences(found, self.settings)}); run with the same "
+                    "options to resume, --restart to start over, or use "
+                    "another output file"
+                )
+                raise ValueError(msg)
+        rows = [] if restart else self.read()
         if retry_errors:
             rows = [row for row in rows if not row["error"]]
         pending = Counter(self._key(row) for row in rows)
@@ -756,22 +956,57 @@ class ScoreFile:
         ----------
         record : ScoreRecord
             The scores (or error) of a pair, whose ``fields`` are its row.
+
+        Raises
+        ------
+        ValueError
+            If the file was deleted, replaced or made a symbolic link since
+            this object last wrote it, or is not a score file of this
+            table made with these settings.
         """
-        row = [str(record.pair.fields.get(name, "")) for name in self._inputs]
+        row = [
+            neutralise_cell(str(record.pair.fields.get(name, "")))
+            for name in self._inputs
+        ]
         row += [
             "" if record.fsim is None else repr(record.fsim),
             "" if record.fsimc is None else repr(record.fsimc),
-            record.error or "",
+            neutralise_cell(printable(record.error or "")),
         ]
-        line = io.StringIO()
-        csv.writer(line, lineterminator="\n").writerow(row)
-        exists = self.path.exists() and self.path.stat().st_size > 0
-        with self.path.open("a", newline="", encoding="utf-8") as handle:
-            if not exists:
-                csv.writer(handle, lineterminator="\n").writerow(self.columns)
-            handle.write(line.getvalue())
+        line = _csv_line(row)
+        if self._identity is None:
+            # Not resumed: check what is there, as resume would.
+            exists, found = self._existing()
+            if exists and (found is None or dict(found) != self.settings):
+                msg = (
+                    f"{self.path} holds scores made with other settings; "
+                    "resume it with the same settings or use another file"
+                )
+                raise ValueError(msg)
+            self._rewrite(self.read())
+        flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            descriptor = os.open(self.path, flags)
+        except OSError as error:
+            if error.errno not in {errno.ENOENT, errno.ELOOP}:
+                raise
+            raise ValueError(self._lost()) from None
+        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
+            status = os.fstat(descriptor)
+            if (status.st_dev, status.st_ino, status.st_size) != self._identity:
+                raise ValueError(self._lost())
+            handle.write(line)
             handle.flush()
             os.fsync(handle.fileno())
+            status = os.fstat(descriptor)
+        self._identity = (status.st_dev, status.st_ino, status.st_size)
+
+    def _lost(self) -> str:
+        return (
+            f"{self.path} was deleted, replaced or made a link while scores were "
+            "written to it; the rows it lost are not saved anywhere: run the "
+            "same command again to score them"
+        )
 
     def finish(self, pairs: Sequence[PairRecord]) -> list[dict[str, str]]:
         """Rewrite the file with its rows in the order of ``pairs``.
@@ -785,6 +1020,12 @@ class ScoreFile:
         -------
         list of dict
             The rows, in order.
+
+        Raises
+        ------
+        ValueError
+            If the file does not hold exactly one row per pair (rows were
+            lost, e.g. the file was deleted or replaced during the run).
         """
         rows = self.read()
         slots: dict[tuple[str, ...], list[int]] = {}
@@ -794,33 +1035,80 @@ class ScoreFile:
         for row in rows:
             queue = slots.get(self._key(row))
             positions.append(queue.pop(0) if queue else len(pairs))
+        missing = sum(len(queue) for queue in slots.values())
+        if missing or len(rows) != len(pairs):
+            msg = (
+                f"{self.path} has {len(rows)} row(s) for {len(pairs)} pairs "
+                f"({missing} missing): it was changed by something else during "
+                "the run; run the same command again to score the missing pairs"
+            )
+            raise ValueError(msg)
         ranked = sorted(zip(positions, rows, strict=True), key=lambda item: item[0])
         ordered = [row for _, row in ranked]
         self._rewrite(ordered)
         return ordered
 
+    def _temporary_pattern(self) -> re.Pattern[str]:
+        return re.compile(rf"\.{re.escape(self.path.name)}\.[a-z0-9_]{{8}}\.tmp")
+
+    def _remove_temporaries(self) -> None:
+        """Remove the temporary files a killed rewrite of this file left."""
+        pattern = self._temporary_pattern()
+        try:
+            entries = list(os.scandir(self.path.parent))
+        except FileNotFoundError:
+            return
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
+
     def _rewrite(self, rows: Sequence[Mapping[str, str]]) -> None:
         """Replace the file by ``rows`` atomically (a kill keeps the old one)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below
-            "w",
-            newline="",
-            encoding="utf-8",
-            dir=self.path.parent,
-            prefix=f".{self.path.name}.",
-            suffix=".tmp",
-            delete=False,
+        descriptor, name = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
         )
         try:
-            with handle:
-                writer = csv.writer(handle, lineterminator="\n")
-                writer.writerow(self.columns)
-                writer.writerows(
-                    [row.get(name, "") for name in self.columns] for row in rows
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(descriptor, default_file_mode())
+            with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
+                settings = {k: v for k, v in self.settings.items() if k != "fsimlib"}
+                version = str(self.settings.get("fsimlib", ""))
+                handle.write(provenance_line(version, settings) + "\n")
+                handle.write(_csv_line(self.columns))
+                handle.writelines(
+                    _csv_line(
+                        [_written(name, row.get(name, "")) for name in self.columns]
+                    )
+                    for row in rows
                 )
                 handle.flush()
                 os.fsync(handle.fileno())
-            Path(handle.name).replace(self.path)
+                status = os.fstat(handle.fileno())
+            Path(name).replace(self.path)
         except BaseException:
-            Path(handle.name).unlink(missing_ok=True)
+            Path(name).unlink(missing_ok=True)
             raise
+        self._identity = (status.st_dev, status.st_ino, status.st_size)
+
+
+def _written(column: str, value: str) -> str:
+    """Return a cell as written: text neutralised, the scores as they are."""
+    if column in {"fsim", "fsimc"}:
+        return value
+    return neutralise_cell(value)
+
+
+def _csv_line(cells: Sequence[str]) -> str:
+    r"""Return one CSV row ending in ``\n``, with every line break inside quotes.
+
+    The csv module quotes ``\n`` but not a lone ``\r`` when rows end in
+    ``\n``, and such a row reads back as two; rows with one are quoted in
+    full.
+    """
+    line = io.StringIO()
+    if any("\r" in cell for cell in cells):
+        csv.writer(line, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(cells)
+    else:
+        csv.writer(line, lineterminator="\n").writerow(cells)
+    return line.getvalue()

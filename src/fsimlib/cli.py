@@ -2,13 +2,15 @@
 
 Exit codes: 0 when everything was scored, 1 when a comparison or some rows
 of a batch failed (the reason is in the ``error`` column), 2 for usage
-errors (bad options, unreadable tables), 130 when interrupted.  Errors are
-one line on stderr, ``fsimlib: error: ...``.
+errors (bad options, unreadable tables, refused or busy outputs), 130 when
+interrupted, 128 + the signal's number when stopped by SIGTERM or SIGHUP.
+Errors are one line on stderr, ``fsimlib: error: ...``.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import math
 import multiprocessing
@@ -16,10 +18,13 @@ import os
 import re
 import signal
 import sys
+import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import click
@@ -35,9 +40,11 @@ from ._pipeline import (
     PairRecord,
     ScoreFile,
     pair_folders,
+    provenance,
     read_pairs_csv,
     score_pairs,
 )
+from ._scorefile import default_file_mode, restore_cell, skip_provenance
 
 #: Exit code of a run in which some comparison failed.
 EXIT_FAILED_ROWS = 1
@@ -45,6 +52,17 @@ EXIT_FAILED_ROWS = 1
 EXIT_USAGE = 2
 #: Exit code after Ctrl+C, as shells report SIGINT.
 EXIT_INTERRUPTED = 130
+#: Signals that stop a batch cleanly (workers ended, output resumable); the
+#: exit code is then 128 + the signal's number, as shells report it.
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class _Refused(click.ClickException):
+    """A one-line refusal (exit code 2) without the usage hint."""
+
+    exit_code = 2
 
 
 def _parse_downsample(
@@ -157,12 +175,14 @@ def example(*, as_json: bool) -> int:
 @click.option(
     "--map",
     "map_path",
-    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help=(
         "Write the local similarity map to this PNG: a heat map at the "
-        "input's size (FSIM's S_PC*S_G; with the chroma term S_C for colour "
-        "images), on the fixed scale 0..1, with a colour bar.  Needs "
-        "matplotlib (pip install 'fsimlib[plot]')."
+        "processing size (the images as scored, after --downsample: one map "
+        "pixel per block of input pixels), FSIM's S_PC*S_G (with the chroma "
+        "term S_C for colour images) on the fixed scale 0..1, with a colour "
+        "bar.  Never an input image, a symbolic link or a file fsimlib did "
+        "not write.  Needs matplotlib (pip install 'fsimlib[plot]')."
     ),
 )
 @_DOWNSAMPLE_OPTION
@@ -184,6 +204,8 @@ def compare(
     greyscale images FSIMc equals FSIM.  Exit code 1 if the images cannot
     be read or compared.
     """
+    if map_path is not None:
+        _check_map_path(map_path, (ref, dist))
     try:
         reference, ref_range = read_image(ref)
         distorted, dist_range = read_image(dist)
@@ -196,23 +218,19 @@ def compare(
         result = compare_images(
             reference, distorted, downsample=downsample, gradient=gradient
         )
-    except (OSError, ValueError, TypeError) as error:
+    except _reading_errors() as error:
         raise click.ClickException(" ".join(str(error).split())) from error
-    colour = reference.ndim == 3
+    except MemoryError as error:
+        msg = f"not enough memory to compare {ref} and {dist}"
+        raise click.ClickException(msg) from error
+    settings = provenance(downsample=downsample, gradient=gradient)
     if map_path is not None:
-        from ._heatmap import save_similarity_map, upsample_map
-
+        colour = reference.ndim == 3
         values = result.chromatic_similarity_map if colour else result.similarity_map
-        full = upsample_map(
-            values, result.downsample_factor, (reference.shape[0], reference.shape[1])
-        )
         label = (
             "local similarity S_PC·S_G·S_C" if colour else "local similarity S_PC·S_G"
         )
-        try:
-            save_similarity_map(full, map_path, label=label)
-        except (ImportError, OSError) as error:
-            raise click.ClickException(str(error)) from error
+        _write_map(values, map_path, label=label, settings=settings)
     if as_json:
         payload = {
             "ref": str(ref),
@@ -223,6 +241,7 @@ def compare(
             "shape": list(reference.shape),
             "downsample_factor": result.downsample_factor,
             "map": None if map_path is None else str(map_path),
+            "provenance": settings,
         }
         click.echo(json.dumps(payload, indent=2))
     else:
@@ -231,18 +250,195 @@ def compare(
     return 0
 
 
+#: The PNG text chunk that marks a map as written by fsimlib.
+_MAP_SOFTWARE = "fsimlib"
+
+
+def _reading_errors() -> tuple[type[Exception], ...]:
+    """Errors that reading or comparing images reports for bad input.
+
+    Pillow's DecompressionBombError (an image declaring far more pixels
+    than its file holds) derives from Exception alone.
+    """
+    errors: tuple[type[Exception], ...] = (OSError, ValueError, TypeError)
+    try:
+        from PIL.Image import DecompressionBombError
+    except ImportError:  # pragma: no cover - Pillow comes with imageio
+        return errors
+    return (*errors, DecompressionBombError)
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve() or one.samefile(other)
+    except OSError:
+        return False
+
+
+def _check_map_path(map_path: Path, inputs: Sequence[Path]) -> None:
+    """Refuse a --map path that is an input, a link, or a file not ours."""
+    for given in inputs:
+        if _same_file(map_path, given):
+            msg = f"--map {map_path} is the input image {given}; give another file"
+            raise _Refused(msg)
+    if map_path.is_symlink():
+        msg = f"--map {map_path} is a symbolic link; give the real path"
+        raise _Refused(msg)
+    if map_path.exists():
+        try:
+            with map_path.open("rb") as handle:
+                head = handle.read(64 * 1024)
+        except OSError as error:
+            msg = f"cannot check --map {map_path}: {error.strerror}"
+            raise _Refused(msg) from error
+        if b"tEXtSoftware\x00" + _MAP_SOFTWARE.encode() not in head:
+            msg = (
+                f"--map {map_path} exists and is not a map fsimlib wrote; "
+                "refusing to overwrite it: give another file"
+            )
+            raise _Refused(msg)
+
+
+def _write_map(
+    values: Any,  # noqa: ANN401 - a float map; numpy is not imported here
+    map_path: Path,
+    *,
+    label: str,
+    settings: dict[str, object],
+) -> None:
+    """Write the heat map beside its final name, then rename it into place."""
+    from ._heatmap import save_similarity_map
+
+    folder = map_path.parent
+    try:
+        descriptor, name = tempfile.mkstemp(
+            dir=folder, prefix=f".{map_path.name}.", suffix=".tmp"
+        )
+    except OSError as error:
+        msg = f"cannot write --map {map_path}: {error.strerror}"
+        raise click.ClickException(msg) from error
+    temporary = Path(name)
+    try:
+        os.close(descriptor)
+        save_similarity_map(
+            values,
+            temporary,
+            label=label,
+            metadata={
+                "Software": f"{_MAP_SOFTWARE} {settings['fsimlib']}",
+                "Description": json.dumps(settings),
+            },
+        )
+        temporary.chmod(default_file_mode())
+        temporary.replace(map_path)
+    except (ImportError, OSError) as error:
+        temporary.unlink(missing_ok=True)
+        raise click.ClickException(" ".join(str(error).split())) from error
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 # --------------------------------------------------------------------------
 # batch
 
 
-def _ignore_interrupts() -> None:
-    """Let Ctrl+C reach the main process only, which stops the workers."""
+def _worker_setup() -> None:
+    """Prepare a worker process of the batch pool.
+
+    Ctrl+C reaches the main process only, which stops the workers; and a
+    worker ends itself when the main process is gone (even killed with
+    SIGKILL, which nothing can catch), instead of waiting for work forever.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(
+            target=_exit_with, args=(parent,), name="fsimlib-parent-watch", daemon=True
+        ).start()
+
+
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent process has ended
+    os._exit(1)
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised in the main thread when a stop signal arrives."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
+    raise _Stopped(signum)
+
+
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`_Stopped` inside the block."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {
+        number: signal.signal(number, _raise_stopped) for number in STOP_SIGNALS
+    }
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _end_workers(pool: ProcessPoolExecutor) -> None:
+    """Stop the pool's worker processes now, mid-task, and shut it down."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:
+        terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        return
+    # Before 3.14 the pool has no public way to stop running workers; its
+    # table of worker processes is the only handle on them.
+    processes = dict(getattr(pool, "_processes", None) or {})
+    previous = threading.excepthook
+    threading.excepthook = _quiet_cancelled_futures(previous)
+    try:
+        for process in processes.values():
+            process.terminate()
+        for process in processes.values():
+            process.join(timeout=30)
+        pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        threading.excepthook = previous
+
+
+def _quiet_cancelled_futures(
+    previous: Any,  # noqa: ANN401 - threading.excepthook's type is private
+) -> Any:  # noqa: ANN401
+    """Wrap ``threading.excepthook`` to drop one harmless pool error.
+
+    Python before 3.12 lets the pool's manager thread fail with
+    InvalidStateError when it marks a future that was cancelled as broken
+    (it does so after its workers are stopped); the futures are ours and
+    already given up, so the traceback would only alarm.
+    """
+    from concurrent.futures import InvalidStateError
+
+    def hook(arguments: Any) -> None:  # noqa: ANN401
+        if not issubclass(arguments.exc_type, InvalidStateError):
+            previous(arguments)
+
+    return hook
 
 
 @contextmanager
 def _executor(workers: int) -> Iterator[Executor | None]:
-    """Run in a pool of ``workers`` processes, or here (None) for one."""
+    """Run in a pool of ``workers`` processes, or here (None) for one.
+
+    When the block ends by an exception (Ctrl+C, a stop signal, a write
+    error) the workers are stopped at once rather than left to finish.
+    """
     if workers == 1:
         yield None
         return
@@ -255,12 +451,14 @@ def _executor(workers: int) -> Iterator[Executor | None]:
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context(method),
-        initializer=_ignore_interrupts,
+        initializer=_worker_setup,
     )
     try:
         yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        _end_workers(pool)
+        raise
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _batch_pairs(
@@ -332,6 +530,14 @@ def _batch_pairs(
     help="Score again the rows of an existing output that failed.",
 )
 @click.option(
+    "--restart",
+    is_flag=True,
+    help=(
+        "Drop the rows of an existing output (a score file of this table, "
+        "made with any options) and start over."
+    ),
+)
+@click.option(
     "--progress/--no-progress",
     default=True,
     show_default=True,
@@ -348,6 +554,7 @@ def batch(
     workers: int,
     chunk_size: int,
     retry_errors: bool,
+    restart: bool,
     progress: bool,
     downsample: bool | int,
     gradient: GradientSpec,
@@ -377,13 +584,60 @@ def batch(
     rewrites the output in the order of the input.  A missing, corrupt or
     mismatched file gives a row whose 'error' column says why, and the run
     goes on.  Exit code 0 if every row was scored, 1 if any row failed.
+
+    The output's first line records the fsimlib version, engine, loops and
+    options; resuming with other options is refused (--restart starts
+    over).  One run at a time per output (a lock on OUTPUT.lock); a file
+    that is not a score file of this table is never overwritten.  Text
+    cells beginning with = + - @, tab or CR get a leading ' so that
+    spreadsheets do not run them as formulas.  SIGTERM and SIGHUP stop the
+    workers and leave the output resumable (exit 128 + signal).
     """  # noqa: D301 - \b is click's marker for a verbatim paragraph
     columns, pairs = _batch_pairs(pairs_csv, ref_dir, dist_dir, output)
-    table = ScoreFile(output, columns)
+    if pairs_csv is not None and _same_file(output, pairs_csv):
+        msg = f"the output {output} is the pairs table; give another file"
+        raise _Refused(msg)
+    settings = provenance(downsample=downsample, gradient=gradient)
+    table = ScoreFile(output, columns, settings=settings)
     try:
-        left = table.resume(pairs, retry_errors=retry_errors)
+        with table.locked():
+            return _run_batch(
+                table,
+                pairs,
+                workers=workers,
+                chunk_size=chunk_size,
+                retry_errors=retry_errors,
+                restart=restart,
+                progress=progress,
+                downsample=downsample,
+                gradient=gradient,
+            )
+    except ValueError as error:  # the lock is held by another run
+        raise _Refused(" ".join(str(error).split())) from error
+    except OSError as error:
+        msg = f"cannot use {output}: {error.strerror or error}"
+        raise _Refused(msg) from error
+
+
+def _run_batch(
+    table: ScoreFile,
+    pairs: Sequence[PairRecord],
+    *,
+    workers: int,
+    chunk_size: int,
+    retry_errors: bool,
+    restart: bool,
+    progress: bool,
+    downsample: bool | int,
+    gradient: GradientSpec,
+) -> int:
+    """Score the pairs left into ``table``, holding its lock."""
+    output = table.path
+    try:
+        left = table.resume(pairs, retry_errors=retry_errors, restart=restart)
     except (ValueError, OSError) as error:
-        raise click.UsageError(str(error)) from error
+        message = str(error) if isinstance(error, ValueError) else _os_error(error)
+        raise _Refused(" ".join(message.split())) from error
     done = len(pairs) - len(left)
     todo = [pairs[position] for position in left]
     from tqdm import tqdm
@@ -399,7 +653,10 @@ def batch(
     )
     written = 0
     try:
-        with _executor(min(workers, max(1, len(todo)))) as executor:
+        with (
+            _stop_signals_raise(),
+            _executor(min(workers, max(1, len(todo)))) as executor,
+        ):
             records = score_pairs(
                 todo,
                 executor=executor,
@@ -411,16 +668,38 @@ def batch(
                 table.write(record)
                 written += 1
                 bar.update(1)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stopped) as stop:
         bar.close()
+        written = _rows_in(table, default=done + written) - done
+        name = (
+            "interrupted"
+            if isinstance(stop, KeyboardInterrupt)
+            else (f"stopped by {signal.Signals(stop.signum).name}")
+        )
         click.echo(
-            f"fsimlib: interrupted after {done + written} of {len(pairs)} rows; "
+            f"fsimlib: {name} after {done + written} of {len(pairs)} rows; "
             "run the same command again to resume",
             err=True,
         )
+        if isinstance(stop, _Stopped):
+            return 128 + stop.signum
         return EXIT_INTERRUPTED
+    except OSError as error:
+        bar.close()
+        msg = (
+            f"cannot write {output}: {_os_error(error)}; the "
+            f"{done + written} rows written so far are kept: run the same command "
+            "again to resume"
+        )
+        raise click.ClickException(msg) from error
+    except ValueError as error:  # the output was deleted or replaced
+        bar.close()
+        raise click.ClickException(" ".join(str(error).split())) from error
     bar.close()
-    rows = table.finish(pairs)
+    try:
+        rows = table.finish(pairs)
+    except ValueError as error:
+        raise click.ClickException(" ".join(str(error).split())) from error
     failed = sum(1 for row in rows if row["error"])
     click.echo(
         f"{len(rows)} pairs in {output}: {len(rows) - failed} scored, {failed} failed"
@@ -432,6 +711,21 @@ def batch(
         )
         return EXIT_FAILED_ROWS
     return 0
+
+
+def _rows_in(table: ScoreFile, *, default: int) -> int:
+    """Count the complete rows in the output (``default`` if unreadable)."""
+    try:
+        return len(table.read())
+    except (OSError, ValueError):
+        return default
+
+
+def _os_error(error: OSError) -> str:
+    """Say what an OSError was, in words (its message, not its repr)."""
+    if error.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return error.strerror or str(error)
 
 
 # --------------------------------------------------------------------------
@@ -462,9 +756,17 @@ def _read_scores(
 ) -> tuple[list[float], list[float], list[str], int]:
     try:
         with table.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
+            # A score file's provenance line is not part of the table, and
+            # its text cells are neutralised against spreadsheet formulas.
+            reader = csv.DictReader(skip_provenance(handle))
             header = list(reader.fieldnames or [])
-            rows = list(reader)
+            rows = [
+                {
+                    key: restore_cell(value) if isinstance(value, str) else value
+                    for key, value in row.items()
+                }
+                for row in reader
+            ]
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         msg = f"cannot read {table}: {error}"
         raise click.UsageError(msg) from error

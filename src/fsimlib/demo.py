@@ -28,6 +28,14 @@ __all__ = ["ExamplePair", "build_app", "example_pairs", "launch"]
 
 #: Longest side, in pixels, of any image the demo sends back for display.
 MAX_DISPLAY_SIDE = 512
+#: Largest upload the demo accepts, in bytes (50 MiB); larger ones are
+#: refused by the server before they are stored.  ``launch(max_upload=...)``
+#: changes it.
+MAX_UPLOAD_BYTES = 50 * 1024**2
+#: How uploads are removed from the server's temporary folder: every
+#: 5 minutes, the files older than 10 minutes (and all of them when the
+#: server stops), as ``(every_seconds, older_than_seconds)``.
+UPLOAD_CLEANUP = (300, 600)
 
 #: Height, in CSS pixels, of the image boxes on the page.
 IMAGE_HEIGHT = 320
@@ -297,7 +305,11 @@ def build_app() -> gr.Blocks:
     ) -> str:
         return _verdict(scores, chromatic=chromatic, threshold=threshold)
 
-    app = gr.Blocks(title="fsimlib demo: FSIM similarity", analytics_enabled=False)
+    app = gr.Blocks(
+        title="fsimlib demo: FSIM similarity",
+        analytics_enabled=False,
+        delete_cache=UPLOAD_CLEANUP,
+    )
     with app:
         gr.Markdown(INTRODUCTION)
         with gr.Row():
@@ -416,7 +428,11 @@ def build_app() -> gr.Blocks:
 
 
 def launch(
-    *, host: str = "127.0.0.1", port: int = 7860, open_browser: bool = False
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    open_browser: bool = False,
+    max_upload: int = MAX_UPLOAD_BYTES,
 ) -> None:
     """Serve the demo on ``host:port``, print its address, and block.
 
@@ -429,6 +445,10 @@ def launch(
         TCP port, 1 to 65535.
     open_browser : bool, optional
         Also open the page in the default web browser.
+    max_upload : int, optional
+        Largest upload accepted, in bytes (default
+        :data:`MAX_UPLOAD_BYTES`, 50 MiB).  Uploads are deleted from the
+        server's temporary folder after :data:`UPLOAD_CLEANUP`.
 
     Raises
     ------
@@ -436,8 +456,8 @@ def launch(
         If the demo's dependencies are missing; the message says to
         ``pip install "fsimlib[demo]"``.
     TypeError, ValueError
-        For a host that is not a non-empty string or a port outside
-        1..65535.
+        For a host that is not a non-empty string, a port outside
+        1..65535 or a ``max_upload`` that is not a positive int.
     OSError
         If the port is already in use.
 
@@ -458,8 +478,15 @@ def launch(
     if not 1 <= port <= 65535:
         msg = f"port must be between 1 and 65535, got {port}"
         raise ValueError(msg)
+    if isinstance(max_upload, bool) or not isinstance(max_upload, int):
+        msg = f"max_upload must be an int (bytes), got {type(max_upload).__name__}"
+        raise TypeError(msg)
+    if max_upload < 1:
+        msg = f"max_upload must be a positive number of bytes, got {max_upload}"
+        raise ValueError(msg)
     app = build_app()
     _, local_url, _ = app.launch(
+        max_file_size=max_upload,
         server_name=host,
         server_port=port,
         inbrowser=bool(open_browser),

@@ -8,7 +8,7 @@ the database's opinion scores.
 
 from ._catalogue import DATABASES, get_database
 from ._description import Database, ScoreSource
-from ._evaluate import Evaluation, evaluate, provenance
+from ._evaluate import Evaluation, evaluate
 from ._reader import DatabaseTable, database_pairs, detect_database
 
 __all__ = [
@@ -21,5 +21,4 @@ __all__ = [
     "detect_database",
     "evaluate",
     "get_database",
-    "provenance",
 ]

@@ -24,10 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from fsimlib._correlation import Correlation, correlate
-from fsimlib._fft import available_fft_engines
 from fsimlib._gradient import GradientSpec
-from fsimlib._kernels import available_loops
-from fsimlib._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, score_pairs
+from fsimlib._pipeline import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
 
 from ._catalogue import get_database
 from ._description import Database
@@ -81,30 +79,6 @@ class Evaluation:
         return int(self.summary["failed"])
 
 
-def provenance() -> dict[str, str]:
-    """Return fsimlib's version and the FFT engine and inner loops in force.
-
-    Returns
-    -------
-    dict of str to str
-        ``fsimlib``, ``fft_engine`` and ``loops``, as recorded in every file
-        :func:`evaluate` writes.
-
-    Examples
-    --------
-    >>> from fsimlib.databases import provenance
-    >>> sorted(provenance())
-    ['fft_engine', 'fsimlib', 'loops']
-    """
-    from fsimlib import __version__
-
-    return {
-        "fsimlib": __version__,
-        "fft_engine": available_fft_engines()[0],
-        "loops": available_loops()[0],
-    }
-
-
 def _options(
     database: Database, downsample: bool | int, gradient: GradientSpec
 ) -> dict[str, Any]:
@@ -132,11 +106,13 @@ def _claim_output(output: Path, record: dict[str, Any]) -> None:
         except (OSError, ValueError) as error:
             msg = f"{run_file} is not a run record of fsimlib evaluate: {error}"
             raise ValueError(msg) from error
-        if previous.get("options") != record["options"]:
+        kept = {key: previous.get(key) for key in ("database", "options")}
+        wanted = {key: record[key] for key in ("database", "options")}
+        if kept != wanted:
             msg = (
-                f"{output} holds a run with options {previous.get('options')}, "
-                f"not {record['options']}; one output folder holds one option "
-                "set: use another --output or delete it"
+                f"{output} holds a run of {kept}, not {wanted}; one output "
+                "folder holds one database and option set: use another "
+                "--output or delete it"
             )
             raise ValueError(msg)
         return
@@ -522,18 +498,20 @@ def evaluate(
         described = get_database(database)
     table = database_pairs(base, described)
     options = _options(described, downsample, gradient)
-    record = {**provenance(), "options": options}
+    settings = provenance(downsample=downsample, gradient=options["gradient"])
+    record = {**settings, "database": described.name}
     folder = Path(output)
     _claim_output(folder, record)
-    scores = ScoreFile(folder / SCORES_FILE, PAIR_FIELDS)
-    rows = _score(
-        table,
-        scores,
-        options,
-        executor=executor,
-        chunk_size=chunk_size,
-        progress=progress,
-    )
+    scores = ScoreFile(folder / SCORES_FILE, PAIR_FIELDS, settings=settings)
+    with scores.locked():
+        rows = _score(
+            table,
+            scores,
+            options,
+            executor=executor,
+            chunk_size=chunk_size,
+            progress=progress,
+        )
     metrics = METRICS if chromatic else METRICS[:1]
     summary: dict[str, Any] = {
         **record,
