@@ -129,10 +129,10 @@ def time_batch(table: Path, output: Path, workers: int) -> float:
 
 
 def _read_scores(output: Path) -> dict[str, tuple[str, str]]:
+    """``dist -> (fsim, fsimc)`` of a score file (its provenance line skipped)."""
     with output.open(newline="") as handle:
-        return {
-            row["dist"]: (row["fsim"], row["fsimc"]) for row in csv.DictReader(handle)
-        }
+        lines = [line for line in handle if not line.startswith("# fsimlib ")]
+    return {row["dist"]: (row["fsim"], row["fsimc"]) for row in csv.DictReader(lines)}
 
 
 def time_in_memory(table: Path) -> tuple[dict[int, float], dict[str, float]]:

@@ -8,8 +8,9 @@ tasks on any :class:`concurrent.futures.Executor` (a process pool, a
 scored gives a record with the reason, never an exception.
 
 :class:`ScoreFile` is the CSV those records are appended to: each row is
-flushed to disk when it is written, a run that is killed loses nothing, and
-a run started again skips the rows already there.
+written out when it is known (and synced to disk at least every second), a
+run that is killed loses nothing, and a run started again skips the rows
+already there.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import csv
 import errno
 import functools
 import io
+import math
 import os
 import re
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, as_completed
@@ -51,6 +54,8 @@ PathLike = Union[str, "os.PathLike[str]"]
 SCORE_COLUMNS = ("fsim", "fsimc", "error")
 #: Columns a pair table must have.
 PAIR_COLUMNS = ("ref", "dist")
+#: Most seconds between two syncs of a score file's appended rows to disk.
+SYNC_INTERVAL = 1.0
 #: Distorted images per task when an executor is used.
 DEFAULT_CHUNK_SIZE = 4
 
@@ -699,8 +704,11 @@ class ScoreFile:
     :func:`provenance`): ``# fsimlib <version> {json}``; skip it with e.g.
     ``pandas.read_csv(path, skiprows=1)``.  Then come the pair table's
     columns, then ``fsim``, ``fsimc`` and ``error``.  Rows are appended in
-    the order pairs complete, each flushed to disk at once, so a run that is
-    killed keeps every row it wrote.  :meth:`resume` reads such a file back
+    the order pairs complete, each handed to the operating system at once,
+    so a run that is killed keeps every row it wrote; they are synced to
+    the disk itself (``fsync``) at least once a second and whenever the
+    file is rewritten, so a crash of the whole machine loses at most the
+    last second of rows.  :meth:`resume` reads such a file back
     (dropping a last line cut short by a kill) and says which pairs are
     left; :meth:`finish` rewrites the complete table in the order of the
     pairs, and checks that no row is missing.
@@ -769,6 +777,8 @@ class ScoreFile:
         self.settings = dict(provenance() if settings is None else settings)
         # (device, inode, size) of the file as this object last left it.
         self._identity: tuple[int, int, int] | None = None
+        # When write() last synced the file to the disk (time.monotonic()).
+        self._synced_at = -math.inf
 
     def _key(self, fields: Mapping[str, str]) -> tuple[str, ...]:
         return tuple(str(fields.get(name, "")) for name in self._inputs)
@@ -997,7 +1007,10 @@ class ScoreFile:
                 raise ValueError(self._lost())
             handle.write(line)
             handle.flush()
-            os.fsync(handle.fileno())
+            now = time.monotonic()
+            if now - self._synced_at >= SYNC_INTERVAL:
+                os.fsync(handle.fileno())
+                self._synced_at = now
             status = os.fstat(descriptor)
         self._identity = (status.st_dev, status.st_ino, status.st_size)
 
