@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 from _common import format_table
+from dataset import make_references
 from numpy.typing import NDArray
 from PIL import Image
 
@@ -166,8 +167,6 @@ def _available(decoder: Decoder, path: Path) -> NDArray[Any] | None:
 
 
 def run(*, quick: bool = False) -> dict[str, Any]:
-    from dataset import make_references
-
     rounds = 5 if quick else 25
     image = make_references(1)[0]
     results: dict[str, Any] = {"rounds": rounds, "formats": {}}
