@@ -1,9 +1,15 @@
 """Developer sessions: tests (with and without pyFFTW), lint, types, docs, benchmarks.
 
-Run ``nox -l`` to list them and ``nox -s NAME`` to run one.
+Run ``nox -l`` to list them and ``nox -s NAME`` to run one; docs/contributing.rst
+says when to use which.
 """
 
 from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
 
 import nox
 
@@ -30,7 +36,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def tests_no_pyfftw(session: nox.Session) -> None:
-    """Run the test suite where pyFFTW is not installed: the scipy.fft path."""
+    """Rerun the engine-dependent tests where pyFFTW is not installed.
+
+    Only tests marked ``engine`` (those that compute through the FFT engine)
+    run here: everything else does not depend on which engine is present and
+    has run in the ``tests`` session.
+    """
     session.install(*CORE_WITHOUT_PYFFTW)
     session.install("--no-deps", "-e", ".")
     session.install("pytest>=8", "hypothesis>=6.100")
@@ -43,9 +54,67 @@ def tests_no_pyfftw(session: nox.Session) -> None:
     session.run(
         "pytest",
         "-m",
-        "not needs_pyfftw and not needs_extras",
+        "engine and not needs_pyfftw and not needs_extras",
         *session.posargs,
         env={"FSIMLIB_EXPECT_ENGINE": "scipy"},
+    )
+
+
+@nox.session
+def explore(session: nox.Session) -> None:
+    """Search with the property tests: random examples, more of them, remembered.
+
+    Uses the ``explore`` Hypothesis profile (tests/hypothesis_profiles.py):
+    examples are drawn at random rather than from a fixed seed, five times as
+    many, and kept in ``.hypothesis/`` so a failure found once is tried first
+    on the next run.  Not a default session; run it now and then, or for
+    longer with ``nox -s explore -- --hypothesis-seed=N``.
+    """
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "-m",
+        "hypothesis",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={"HYPOTHESIS_PROFILE": "explore"},
+    )
+
+
+#: The authors' FeatureSIM.m, which cannot be shipped (tests/reference/README.md).
+FEATURESIM_VARIABLE = "FSIMLIB_FEATURESIM"
+
+
+@nox.session
+def oracle(session: nox.Session) -> None:
+    """Recompute tests/data with the authors' FeatureSIM.m under GNU Octave.
+
+    Needs ``octave-cli`` with the image package on PATH and the path of
+    ``FeatureSIM.m`` in FSIMLIB_FEATURESIM; skips, saying which is missing,
+    otherwise.  Regenerates every image from its name, reruns the reference
+    on every pair and map, writes them under ``.oracle/`` and compares with
+    ``tests/data``; ``nox -s oracle -- --tolerance 1e-14`` allows round-off
+    from another Octave version.  Not a default session.
+    """
+    octave = shutil.which("octave-cli") or shutil.which("octave")
+    if octave is None:
+        session.skip("GNU Octave is not installed: apt-get install octave octave-image")
+    featuresim = os.environ.get(FEATURESIM_VARIABLE, "")
+    if not featuresim or not Path(featuresim).is_file():
+        session.skip(
+            f"set {FEATURESIM_VARIABLE} to the path of the authors' FeatureSIM.m "
+            "(tests/reference/README.md says where it is published)"
+        )
+    session.install("numpy", "scipy", "scikit-image", "pillow")
+    out = f".oracle/{time.strftime('%Y%m%d-%H%M%S')}"
+    session.run(
+        "python",
+        "tests/reference/oracle.py",
+        "--featuresim",
+        featuresim,
+        out,
+        *session.posargs,
     )
 
 

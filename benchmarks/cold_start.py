@@ -77,7 +77,7 @@ def run(*, trials: int = 5) -> list[dict[str, Any]]:
     out = []
     for shape, colour in CASES:
         results = [trial(shape, colour) for _ in range(trials)]
-        # The measure: the first call of a fresh process against a
+        # The cold-start measure: the first call of a fresh process against a
         # warm one, counting pyFFTW's one-off import as part of the first
         # call; "planning" leaves that import out.
         ratios = [(r["engine_s"] + r["cold_s"]) / r["warm_s"] for r in results]

@@ -1,4 +1,4 @@
-"""Every benchmark in one command, with the issue's targets checked.
+"""Every benchmark in one command, with the project's performance targets checked.
 
 Runs, in order: the side-by-side comparison with the FFT floor
 (``compare.py``), reference reuse (``reference_reuse.py``), the cold start
@@ -39,7 +39,11 @@ def _find(rows: list[dict[str, Any]], **match: object) -> dict[str, Any] | None:
 
 
 def targets(results: dict[str, Any]) -> list[list[str]]:
-    """The issue's targets: what was measured, the goal, and whether it was met."""
+    """The performance targets: what was measured, the goal, and whether it was met.
+
+    The goals are the project's own (docs/performance.rst reports them):
+    each row says what is measured and what counts as met.
+    """
     out: list[list[str]] = []
 
     def add(

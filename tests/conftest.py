@@ -7,25 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import settings
+from hypothesis_profiles import register_and_load
 from numpy.typing import ArrayLike, NDArray
 
 #: The reference corpus copied into the repository (see data/README.md).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Property tests must fail the same way on every run and every machine:
-# derandomize draws examples from a fixed seed, no example database is kept
-# between runs, no deadline (the machine is shared and noisy), and a failing
-# example is printed with the blob that reproduces it.
-settings.register_profile(
-    "fsimlib",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=30,
-    print_blob=True,
-)
-settings.load_profile("fsimlib")
+# Reproducible Hypothesis runs by default; HYPOTHESIS_PROFILE=explore searches
+# (see hypothesis_profiles.py and docs/contributing.rst).
+register_and_load()
 
 
 @pytest.fixture(scope="session")

@@ -200,6 +200,7 @@ def test_dataset_files_are_written_once_and_listed(tmp_path, monkeypatch):
     assert (folder / "dist" / "i01_02_3.png").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.e2e
 def test_dataset_files_run_checks_scores_and_reports_ratios(tmp_path, monkeypatch):
     # Two pairs, end to end through the console script: no timing asserted.
     monkeypatch.setattr(dataset_files, "RESULTS_DIR", tmp_path)

@@ -28,6 +28,10 @@ from skimage.filters import gaussian
 
 import fsimlib
 
+#: End to end: every test runs the installed ``fsimlib`` command in a
+#: subprocess, as a user would.
+pytestmark = pytest.mark.e2e
+
 
 def console_script() -> Path:
     """The ``fsimlib`` script that ``pip install`` put beside this Python."""

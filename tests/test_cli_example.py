@@ -8,7 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import fsimlib
+
+#: End to end: every test runs the installed ``fsimlib`` command in a
+#: subprocess, as a user would.
+pytestmark = pytest.mark.e2e
 
 
 def _script() -> str:

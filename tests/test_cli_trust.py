@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import resource
 import signal
@@ -27,6 +28,7 @@ import pytest
 from skimage import data
 
 import fsimlib
+from fsimlib._io import DEFAULT_MAX_PIXELS
 
 SCRIPT = [os.fspath(Path(sys.executable).parent / "fsimlib")]
 TIMEOUT = 180  # seconds; generous for a shared, noisy 2-core machine
@@ -402,7 +404,10 @@ def png_declaring(rows: int, cols: int) -> bytes:
 
 
 def test_a_decompression_bomb_is_a_one_line_error(tmp_path: Path) -> None:
-    (tmp_path / "bomb.png").write_bytes(png_declaring(14_000, 14_000))
+    # A side just past read_image's default pixel limit: refused from the
+    # header, before anything is decoded.
+    side = math.isqrt(DEFAULT_MAX_PIXELS) + 1
+    (tmp_path / "bomb.png").write_bytes(png_declaring(side, side))
     assert (tmp_path / "bomb.png").stat().st_size < 100_000
     result = run(["compare", "bomb.png", "bomb.png"], cwd=tmp_path)
     assert result.returncode == 1

@@ -1,4 +1,4 @@
-"""Colour: the spec's RGB -> YIQ matrix, FSIM on luminance, FSIMc's chroma term."""
+"""Colour: FSIM's RGB -> YIQ matrix, FSIM on luminance, FSIMc's chroma term."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from numpy.typing import NDArray
 
 import fsimlib
 
-#: Rows Y, I, Q of the spec's matrix (section 1); columns R, G, B.
+#: Rows Y, I, Q of the matrix of the FSIM paper and FeatureSIM.m (the NTSC
+#: YIQ transform, rounded to three decimals); columns R, G, B.
 SPEC_YIQ = np.array(
     [
         [0.299, 0.587, 0.114],
@@ -38,7 +39,7 @@ def colour_pair(
 
 
 def hand_yiq(image: NDArray) -> NDArray[np.float64]:
-    """Y, I, Q planes stacked on the first axis, straight from the spec."""
+    """Y, I, Q planes stacked on the first axis, straight from SPEC_YIQ."""
     rgb = image.astype(np.float64)
     return np.stack(
         [

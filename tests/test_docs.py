@@ -36,6 +36,7 @@ PAGES_WITH_EXAMPLES = (
     "guide/options.rst",
     "guide/maps.rst",
     "guide/agreement.rst",
+    "guide/migrating.rst",
 )
 #: Pages whose examples draw with matplotlib (the ``docs`` extra).
 PAGES_NEEDING_MATPLOTLIB = ("guide/maps.rst",)

@@ -20,6 +20,10 @@ from typing import Any
 
 import pytest
 
+#: End to end: every test runs the installed ``fsimlib`` command in a
+#: subprocess, as a user would.
+pytestmark = pytest.mark.e2e
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 SCRIPT = Path(sys.executable).parent / "fsimlib"

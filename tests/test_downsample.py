@@ -1,4 +1,4 @@
-"""The reference's automatic downsampling (spec section 2).
+"""The reference's automatic downsampling, as FeatureSIM.m does it.
 
 ``F = max(1, round_half_away_from_zero(min(H, W) / 256))``; each plane is
 filtered with an ``F x F`` mean, "same" size with zeros outside the image and
@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from numpy.typing import NDArray
 from scipy import signal
 
@@ -40,7 +41,7 @@ def random_plane(
 
 
 def conv2_then_decimate(plane: NDArray, factor: int) -> NDArray[np.float64]:
-    """The spec's definition, transcribed: full convolution, crop, decimate."""
+    """The definition above, transcribed: full convolution, crop, decimate."""
     rows, cols = plane.shape
     kernel = np.ones((factor, factor)) / factor**2
     full = signal.convolve2d(plane.astype(np.float64), kernel, mode="full")
@@ -50,7 +51,7 @@ def conv2_then_decimate(plane: NDArray, factor: int) -> NDArray[np.float64]:
 
 
 def index_form(plane: NDArray, factor: int) -> NDArray[np.float64]:
-    """The spec's index form: output[i] = mean of input[i F + F//2 - (F-1) ..
+    """The same in index form: output[i] = mean of input[i F + F//2 - (F-1) ..
     i F + F//2] along each axis, zeros outside the image, with exact sums.
     """
     rows, cols = plane.shape
@@ -94,7 +95,7 @@ def test_automatic_factor(shape: tuple[int, int], factor: int) -> None:
     assert fsimlib.automatic_factor(shape[::-1]) == factor
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=examples(150))
 @given(seed=SEEDS, rows=SIDES, cols=SIDES, factor=FACTORS, dtype=DTYPES)
 def test_box_downsample_equals_the_spec(
     seed: int, rows: int, cols: int, factor: int, dtype: type
@@ -112,7 +113,7 @@ def test_box_downsample_equals_the_spec(
     )
 
 
-@settings(deadline=None, max_examples=60)
+@settings(deadline=None, max_examples=examples(60))
 @given(
     seed=SEEDS,
     rows=SIDES,
@@ -175,7 +176,7 @@ def test_trailing_axes_are_carried_along(factor: int) -> None:
         )
 
 
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=examples(25))
 @given(
     seed=SEEDS,
     rows=st.integers(min_value=10, max_value=60),

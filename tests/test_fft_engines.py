@@ -19,6 +19,10 @@ from skimage.io import imread
 
 import fsimlib
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 #: Absolute tolerance between engines.  Both compute the same unnormalised

@@ -23,10 +23,15 @@ from skimage.io import imread
 
 import fsimlib
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 MAPS_DIR = DATA_DIR / "maps"
 
-#: Absolute tolerance on maps and scores: the issue's bound.  The maps agree
+#: Absolute tolerance on maps and scores, the agreement fsimlib promises
+#: with the reference (docs/guide/agreement.rst).  The maps agree
 #: with the reference to about 1e-13 (FFT round-off and summation order, on
 #: values up to a few hundred); any change of algorithm moves them by far
 #: more.

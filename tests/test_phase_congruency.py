@@ -6,9 +6,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from numpy.typing import NDArray
 
 import fsimlib
+
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 SIDES = st.integers(min_value=2, max_value=48)
@@ -38,7 +43,7 @@ def step_edge(seed: int, *, vertical: bool, side: int = 128) -> NDArray[np.float
     return image if vertical else image.T.copy()
 
 
-@settings(deadline=None, max_examples=40)
+@settings(deadline=None, max_examples=examples(40))
 @given(
     seed=SEEDS,
     rows=SIDES,

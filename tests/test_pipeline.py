@@ -468,6 +468,7 @@ def test_folder_rule_errors(tmp_path: Path) -> None:
 # dask
 
 
+@pytest.mark.e2e
 @pytest.mark.needs_extras
 def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
     import distributed  # the 'dask' extra, which the 'test' extra installs
@@ -475,7 +476,7 @@ def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
     serial = outcomes(fsimlib.score_pairs(dataset.pairs))
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

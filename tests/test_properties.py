@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 from numpy.typing import NDArray
 from scipy import ndimage
 
@@ -70,7 +71,7 @@ def independent_pair(
 # are bit-for-bit equal, not just close.
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
 @pytest.mark.parametrize("chromatic", [False, True], ids=["fsim", "fsimc"])
-@settings(deadline=None, max_examples=25)
+@settings(deadline=None, max_examples=examples(25))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_symmetric(
     colour: bool,
@@ -86,7 +87,7 @@ def test_symmetric(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES)
 def test_compare_maps_swap_with_the_images(
     colour: bool, seed: int, shape: tuple[int, int]
@@ -108,7 +109,7 @@ def test_compare_maps_swap_with_the_images(
 # numerator and denominator (2(x*x) is exact), so every local similarity is
 # exactly 1 and the weighted mean sum(1*w)/sum(w) is exactly 1.0.
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_identical_images_score_exactly_one(
     colour: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -130,7 +131,7 @@ def test_identical_images_score_exactly_one(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None, max_examples=examples(30))
 @given(seed=SEEDS, shape=SHAPES, related=st.booleans())
 def test_score_lies_in_unit_interval(
     colour: bool, seed: int, shape: tuple[int, int], related: bool
@@ -147,7 +148,7 @@ def test_score_lies_in_unit_interval(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_uint8_equals_same_values_as_float_with_data_range_255(
     colour: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -169,7 +170,7 @@ def test_uint8_equals_same_values_as_float_with_data_range_255(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_rescaled_images_score_the_same(
     colour: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -193,7 +194,7 @@ def test_rescaled_images_score_the_same(
 
 
 @pytest.mark.parametrize("chromatic", [False, True], ids=["fsim", "fsimc"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_channel_axis_follows_the_channels(
     chromatic: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -215,7 +216,7 @@ def test_channel_axis_follows_the_channels(
         assert score == expected, f"channel_axis={axis}"
 
 
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_fsimc_equals_fsim_for_greyscale(
     seed: int, shape: tuple[int, int], downsample: bool | int
@@ -230,7 +231,7 @@ def test_fsimc_equals_fsim_for_greyscale(
 
 
 @pytest.mark.parametrize("chromatic", [False, True], ids=["fsim", "fsimc"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_single_channel_3d_equals_2d(
     chromatic: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -255,7 +256,7 @@ def test_single_channel_3d_equals_2d(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_compare_scores_equal_fsim(
     colour: bool, seed: int, shape: tuple[int, int], downsample: bool | int
@@ -270,7 +271,7 @@ def test_compare_scores_equal_fsim(
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
 @pytest.mark.parametrize("workers", [None, 2])
-@settings(deadline=None, max_examples=10)
+@settings(deadline=None, max_examples=examples(10))
 @given(
     seed=SEEDS,
     shape=SHAPES,
@@ -300,7 +301,7 @@ def test_fsim_batch_equals_a_loop_of_fsim(
 
 
 @pytest.mark.parametrize("colour", [False, True], ids=["grey", "colour"])
-@settings(deadline=None, max_examples=20)
+@settings(deadline=None, max_examples=examples(20))
 @given(seed=SEEDS, shape=SHAPES, downsample=DOWNSAMPLE)
 def test_reference_equals_fsim(
     colour: bool, seed: int, shape: tuple[int, int], downsample: bool | int

@@ -20,9 +20,14 @@ from skimage.io import imread
 import fsimlib
 from fsimlib._kernels import available_loops, use_loops
 
+#: Every test here computes through the FFT engine: the session without
+#: pyFFTW runs them again on scipy.fft.
+pytestmark = pytest.mark.engine
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-#: Absolute tolerance on scores: the bound the issue sets.  A faithful
+#: Absolute tolerance on scores, the agreement fsimlib promises with the
+#: reference (docs/guide/agreement.rst).  A faithful
 #: float64 implementation lands within about 1e-15 of the reference; the
 #: bound leaves room for FFT round-off across engines and platforms while
 #: still catching any change of algorithm (those move scores by 1e-6 or more).

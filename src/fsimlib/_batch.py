@@ -11,9 +11,10 @@ from ._fft import resolve_workers
 from ._gradient import GradientSpec
 from ._metric import fsim
 from ._phase_congruency import Precision
+from ._pil import convert_pillow_stack
 from ._reference import Reference
 from ._seam import carry_context
-from ._validation import as_real_array, check_flag
+from ._validation import as_real_array, check_flag, image_layout
 
 
 def fsim_batch(
@@ -39,10 +40,10 @@ def fsim_batch(
         ``images2``; a single image is prepared once, as with
         :class:`Reference`.
     images2 : array_like
-        A stack of ``N`` images.
+        A stack of ``N`` images.  A list of Pillow images is a stack too.
     data_range, channel_axis, chromatic, downsample, gradient, precision
         As for :func:`fsim`; ``channel_axis`` counts the axes of one image,
-        not of the stack.
+        not of the stack: ``channel_axis=0`` for ``N x C x H x W`` stacks.
     workers : int, optional
         Threads that score pairs concurrently, with ``scipy.fft``'s meaning
         (``None``: one; ``-1``: one per CPU), at most 64.  Results do not
@@ -74,8 +75,8 @@ def fsim_batch(
     True
     """
     chromatic = check_flag(chromatic, "chromatic")
-    stack1 = as_real_array(images1, "images1")
-    stack2 = as_real_array(images2, "images2")
+    stack1 = as_real_array(convert_pillow_stack(images1, "images1"), "images1")
+    stack2 = as_real_array(convert_pillow_stack(images2, "images2"), "images2")
     threads = resolve_workers(workers)
     if stack2.ndim not in (3, 4):
         msg = (
@@ -83,6 +84,9 @@ def fsim_batch(
             f"got {stack2.ndim}-D array of shape {stack2.shape}"
         )
         raise ValueError(msg)
+    check_stack_layout(stack2, "images2", channel_axis)
+    if stack1.ndim == stack2.ndim:
+        check_stack_layout(stack1, "images1", channel_axis)
     options = {
         "data_range": data_range,
         "channel_axis": channel_axis,
@@ -122,3 +126,15 @@ def fsim_batch(
     with ThreadPoolExecutor(max_workers=min(threads, count)) as pool:
         scores = pool.map(in_context, range(count))
         return np.fromiter(scores, dtype=np.float64, count=count)
+
+
+def check_stack_layout(
+    stack: NDArray[np.number], name: str, channel_axis: int | None
+) -> None:
+    """Raise if the images of ``stack`` do not have a layout FSIM scores.
+
+    Checked once for the stack, so that a channels-first stack
+    (``N x C x H x W``) is told which ``channel_axis`` to pass, counted
+    along the axes of one image as :func:`fsim_batch` counts it.
+    """
+    image_layout(stack[0], name, channel_axis, stack_shape=stack.shape)

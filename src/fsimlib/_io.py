@@ -3,11 +3,12 @@
 Pillow reads every file's header first (format, mode, size).  The plain
 PNGs data sets are made of (8- or 16-bit grey, grey+alpha, RGB, RGBA; no
 palette, no transparency chunk, no 1-, 2- or 4-bit samples) are then
-decoded by imagecodecs (libpng), about 1.7x faster than Pillow and at full
-bit depth.  Everything else goes through imageio (Pillow and tifffile
-plugins), except 16-bit colour PNGs, which Pillow silently truncates to
-8 bits: without imagecodecs, those are decoded with pypng.  Every path
-gives the same array for the same file.
+decoded by imagecodecs (libpng), about 1.6x faster than Pillow and at full
+bit depth.  Everything else goes through Pillow (palettes expanded as for
+Pillow images passed in, see ``_pil.py``) and tifffile for deep TIFFs,
+except 16-bit colour PNGs, which Pillow silently truncates to 8 bits:
+without imagecodecs, those are decoded with pypng.  Every path gives the
+same array for the same file.
 """
 
 from __future__ import annotations
@@ -144,11 +145,11 @@ def read_image(
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         # Pillow signals corrupt data with OSError ("image file is
         # truncated"), SyntaxError (broken PNG chunks) or ValueError;
-        # imageio with OSError when no plugin recognises the format.
+        # an unknown format with UnidentifiedImageError, an OSError.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         msg = f"{file}: not a readable image ({reason})"
         raise ValueError(msg) from error
-    array = _normalise(array, file)
+    array = normalise_samples(array, str(file))
     return LoadedImage(array, BIT_DEPTH_RANGES[array.dtype])
 
 
@@ -205,7 +206,6 @@ def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
     The header is read first; a size above ``max_pixels`` is refused
     before any pixel is decoded.
     """
-    import imageio.v3 as iio
     from PIL import Image
 
     with _pillow_limit_lifted(None), Image.open(file) as probe:
@@ -235,7 +235,17 @@ def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
         msg = f"{mode} colour is not supported; expected greyscale or RGB"
         raise ValueError(msg)
     with _pillow_limit_lifted(pixels):
-        return np.asarray(iio.imread(file, plugin="pillow", index=0))
+        return _decode_with_pillow(file)
+
+
+def _decode_with_pillow(file: Path) -> NDArray[np.generic]:
+    """Decode the first frame with Pillow, palettes expanded to colours."""
+    from PIL import Image
+
+    from ._pil import pillow_samples
+
+    with Image.open(file) as image:
+        return pillow_samples(image)
 
 
 #: Pillow's raw modes of the PNGs imagecodecs decodes to today's arrays:
@@ -290,7 +300,6 @@ def _decode_png16(file: Path) -> NDArray[np.uint16]:
 
 def _decode_tiff(file: Path, mode: str) -> NDArray[np.generic]:
     """Decode a TIFF: tifffile for deep samples, else Pillow (it converts best)."""
-    import imageio.v3 as iio
     import tifffile
 
     with tifffile.TiffFile(file) as tiff:
@@ -299,7 +308,7 @@ def _decode_tiff(file: Path, mode: str) -> NDArray[np.generic]:
         photometric = page.photometric
         if bits <= 8 or mode in {"P", "1"}:
             # Pillow applies palettes and min-is-white inversion.
-            return np.asarray(iio.imread(file, plugin="pillow", index=0))
+            return _decode_with_pillow(file)
         if photometric not in {
             tifffile.PHOTOMETRIC.MINISBLACK,
             tifffile.PHOTOMETRIC.MINISWHITE,
@@ -318,15 +327,20 @@ def _decode_tiff(file: Path, mode: str) -> NDArray[np.generic]:
         return data
 
 
-def _normalise(
-    array: NDArray[np.generic], file: Path
+def normalise_samples(
+    array: NDArray[np.generic], source: str
 ) -> NDArray[np.uint8] | NDArray[np.uint16]:
-    """Bring a decoded array to uint8/uint16, grey or RGB, without alpha."""
+    """Bring decoded samples to uint8/uint16, grey or RGB, without alpha.
+
+    Bilevel (bool) samples become 0 and 255; an alpha channel is dropped if
+    every pixel is fully opaque and refused otherwise.  ``source`` names
+    the image in messages (a file, or a Pillow image passed in).
+    """
     if array.dtype == np.bool_:
         array = array.astype(np.uint8) * np.uint8(255)
     if array.dtype not in BIT_DEPTH_RANGES:
         msg = (
-            f"{file}: {array.dtype} samples are not supported; expected an "
+            f"{source}: {array.dtype} samples are not supported; expected an "
             "8- or 16-bit integer image"
         )
         raise ValueError(msg)
@@ -336,7 +350,7 @@ def _normalise(
         transparent = int(np.count_nonzero(alpha != opaque))
         if transparent:
             msg = (
-                f"{file}: {transparent} pixels are not fully opaque; FSIM "
+                f"{source}: {transparent} pixels are not fully opaque; FSIM "
                 "needs opaque images (flatten the alpha channel first)"
             )
             raise ValueError(msg)
@@ -345,7 +359,7 @@ def _normalise(
         array = array[..., 0]
     if array.ndim != 2 and not (array.ndim == 3 and array.shape[-1] == 3):
         msg = (
-            f"{file}: decoded to shape {array.shape}; expected a greyscale "
+            f"{source}: decoded to shape {array.shape}; expected a greyscale "
             "(rows x cols) or RGB (rows x cols x 3) image"
         )
         raise ValueError(msg)

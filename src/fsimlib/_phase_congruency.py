@@ -29,7 +29,13 @@ def noise_threshold(
     orientation: int,
     params: PhaseCongruencyParameters,
 ) -> float:
-    """Noise threshold ``T`` of one orientation (spec step 3, items 4 and 6).
+    """Noise threshold ``T`` of one orientation, as ``phasecong2`` sets it.
+
+    The smallest-scale amplitude of pure noise is Rayleigh distributed, so
+    its median energy gives the noise power; the filters' energies
+    (``EM_n``, ``S2``, ``Sij``) carry it to the energy summed over all
+    scales, whose Rayleigh mean plus ``k`` standard deviations, divided by
+    the noise divisor, is the threshold.
 
     Parameters
     ----------

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._pil import convert_pillow
+
 #: Smallest side, in pixels, of an image at the processing (downsampled) size.
 MIN_SIDE = 2
 PRECISIONS = ("float64", "float32")
@@ -25,8 +27,13 @@ def as_real_array(image: ArrayLike, name: str) -> NDArray[np.number]:
     TypeError
         For bool, complex or non-numeric data.
     ValueError
-        If the array is empty or contains NaN or infinity.
+        If the array is empty or contains NaN or infinity, or a Pillow
+        image has a mode or transparency FSIM cannot score.
+
+    A Pillow image is taken by its colours (see :func:`array_from_pillow`),
+    never by its palette indices.
     """
+    image = convert_pillow(image, name)
     if isinstance(image, np.ndarray):
         array = image
     else:
@@ -146,17 +153,28 @@ class ImageLayout:
 
 
 def image_layout(
-    array: NDArray[np.number], name: str, channel_axis: int | None
+    array: NDArray[np.number],
+    name: str,
+    channel_axis: int | None,
+    *,
+    stack_shape: tuple[int, ...] | None = None,
 ) -> ImageLayout:
     """Work out the layout of a 2-D grey or 3-D colour image.
 
     ``channel_axis=None`` means: greyscale for 2-D input, the last axis for
     3-D input.  A single-channel 3-D image is treated as greyscale.
+    ``stack_shape`` is the shape of the stack ``array`` is one image of,
+    for messages about :func:`fsimlib.fsim_batch`'s stacks.
     """
     if array.ndim not in (2, 3):
+        hint = (
+            "; for a stack of images use fsimlib.fsim_batch"
+            if array.ndim == 4 and stack_shape is None
+            else ""
+        )
         msg = (
             f"{name} must be 2-D (greyscale) or 3-D (colour), got "
-            f"{array.ndim}-D array of shape {array.shape}"
+            f"{array.ndim}-D array of shape {array.shape}{hint}"
         )
         raise ValueError(msg)
     if array.ndim == 2:
@@ -173,6 +191,12 @@ def image_layout(
     spatial_shape = (spatial[0], spatial[1])
     if n_channels == 1:
         return ImageLayout(spatial_shape, axis, 1)
+    likely_axis = _likely_channel_axis(array.shape, axis)
+    if likely_axis is not None:
+        msg = _wrong_channel_axis_message(
+            name, array.shape, axis, likely_axis, stack_shape
+        )
+        raise ValueError(msg)
     if n_channels == 4:
         msg = (
             f"{name} has 4 channels (shape {array.shape}, channel_axis={axis}): "
@@ -187,6 +211,49 @@ def image_layout(
         )
         raise ValueError(msg)
     return ImageLayout(spatial_shape, axis, 3)
+
+
+#: Channel counts of the images fsimlib scores: grey and RGB.
+CHANNEL_COUNTS = (1, 3)
+
+
+def _likely_channel_axis(shape: tuple[int, ...], axis: int) -> int | None:
+    """Return the axis that holds the channels if ``axis`` plainly does not.
+
+    ``axis`` plainly does not if its size is not 1, 3 or 4 (RGBA gets its
+    own message), and the other axes include exactly one of size 1, 3 or 4
+    (e.g. ``(3, 512, 512)`` read with the last axis as channels; an RGBA
+    image then gets the RGBA message once its channel axis is right).
+    """
+    counts = (*CHANNEL_COUNTS, 4)
+    if shape[axis] in counts:
+        return None
+    others = [i for i, size in enumerate(shape) if i != axis and size in counts]
+    return others[0] if len(others) == 1 else None
+
+
+def _wrong_channel_axis_message(
+    name: str,
+    shape: tuple[int, ...],
+    axis: int,
+    likely_axis: int,
+    stack_shape: tuple[int, ...] | None,
+) -> str:
+    """Say that ``axis`` cannot be the channels and which channel_axis to pass."""
+    position = "first" if likely_axis == 0 else f"along axis {likely_axis}"
+    if stack_shape is None:
+        return (
+            f"{name} has shape {shape}: {shape[axis]} channels along axis "
+            f"{axis} is not an image layout fsimlib knows; if its channels "
+            f"are {position}, pass channel_axis={likely_axis}"
+        )
+    return (
+        f"{name} has shape {stack_shape}, images of shape {shape}: "
+        f"{shape[axis]} channels along their axis {axis} is not an image "
+        f"layout fsimlib knows; if their channels are {position} (the "
+        f"stack's axis {likely_axis + 1}), pass channel_axis={likely_axis}: "
+        "fsim_batch counts the axes of one image, not of the stack"
+    )
 
 
 def _normalise_axis(axis: object, name: str) -> int:
