@@ -8,7 +8,7 @@ tasks on any :class:`concurrent.futures.Executor` (a process pool, a
 scored gives a record with the reason, never an exception.
 
 :class:`ScoreFile` is the CSV those records are appended to: each row is
-written out when it is known (and synced to disk at least every second), a
+written out when it is known (and synced to disk about once a second), a
 run that is killed loses nothing, and a run started again skips the rows
 already there.
 """
@@ -779,13 +779,14 @@ class ScoreFile:
     ``pandas.read_csv(path, skiprows=1)``.  Then come the pair table's
     columns, then ``fsim``, ``fsimc`` and ``error``.  Rows are appended in
     the order pairs complete, each handed to the operating system at once,
-    so a run that is killed keeps every row it wrote; they are synced to
-    the disk itself (``fsync``) at least once a second and whenever the
-    file is rewritten, so a crash of the whole machine loses at most the
-    last second of rows.  :meth:`resume` reads such a file back
-    (dropping a last line cut short by a kill) and says which pairs are
-    left; :meth:`finish` rewrites the complete table in the order of the
-    pairs, and checks that no row is missing.
+    so a run that is killed keeps every row it wrote.  They reach the disk
+    itself (``fsync``) with the first row written a second or more after
+    the previous sync, and whenever the file is rewritten, so a crash of
+    the whole machine loses at most about the last second of rows.
+    :meth:`resume` reads such a file back (dropping a last line cut short
+    by a kill) and says which pairs are left; :meth:`finish` rewrites the
+    complete table in the order of the pairs, and checks that no row is
+    missing.
 
     Safety rules:
 
