@@ -360,10 +360,15 @@ def score_pairs(
         paths.  ``None`` (default) scores in this process, one pair at a
         time.  The executor is not shut down.
     chunk_size : int, optional
-        Distorted images per task with an executor (default 4).  Smaller
-        chunks give finer progress and lose less when a run is killed; a
-        worker process keeps its last few prepared references, so chunks
-        of one reference that it runs in turn share the preparation.
+        Distorted images per task with an executor (default 4); with a
+        standard-library pool of ``w`` workers, a reference's ``n`` images
+        go in chunks of at most ``ceil(n / w)`` too, so that every worker
+        gets a share.  Smaller chunks give finer progress and lose less
+        when a run is killed; a worker process keeps its last few prepared
+        references, so chunks of one reference that it runs in turn share
+        the preparation.  Within a task the next images are decoded on a
+        thread while the current one is scored.  Results do not depend on
+        the chunk size nor on the number of workers.
     data_range : float, optional
         Data range for every image.  By default each file's bit depth sets
         it (255 or 65535), and a pair of different bit depths is an error.
