@@ -1,7 +1,8 @@
-"""Developer sessions: tests (with and without pyFFTW), lint, types, docs, benchmarks.
+"""Developer sessions: tests, lint, types, docs, benchmarks, builds.
 
 Run ``nox -l`` to list them and ``nox -s NAME`` to run one; docs/contributing.rst
-says when to use which.
+says when to use which.  Each session installs the PEP 735 dependency group
+of pyproject.toml it needs.
 """
 
 from __future__ import annotations
@@ -16,21 +17,30 @@ import nox
 nox.options.sessions = ["tests", "tests_no_pyfftw", "lint", "typecheck"]
 nox.options.default_venv_backend = "virtualenv"
 
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
 # The library's dependencies other than pyFFTW, for the no-pyFFTW session,
 # read from pyproject.toml so that the two never drift apart.
 CORE_WITHOUT_PYFFTW = [
     requirement
-    for requirement in nox.project.load_toml("pyproject.toml")["project"][
-        "dependencies"
-    ]
+    for requirement in PYPROJECT["project"]["dependencies"]
     if not requirement.lower().startswith("pyfftw")
 ]
+
+# A failed compile of the C loops is an error in every session (setup.py).
+REQUIRE_COMPILED = {"FSIMLIB_REQUIRE_COMPILED": "1"}
+
+
+def group(name: str) -> list[str]:
+    """The requirements of the dependency group ``name`` of pyproject.toml."""
+    return nox.project.dependency_groups(PYPROJECT, name)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite with every dependency installed."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".", env=REQUIRE_COMPILED)
+    session.install(*group("test"))
     session.run("pytest", *session.posargs)
 
 
@@ -43,7 +53,7 @@ def tests_no_pyfftw(session: nox.Session) -> None:
     has run in the ``tests`` session.
     """
     session.install(*CORE_WITHOUT_PYFFTW)
-    session.install("--no-deps", "-e", ".")
+    session.install("--no-deps", "-e", ".", env=REQUIRE_COMPILED)
     session.install("pytest>=8", "hypothesis>=6.100")
     session.run(
         "python",
@@ -70,7 +80,7 @@ def explore(session: nox.Session) -> None:
     on the next run.  Not a default session; run it now and then, or for
     longer with ``nox -s explore -- --hypothesis-seed=N``.
     """
-    session.install("-e", ".[test]")
+    session.install("-e", ".", *group("test"), env=REQUIRE_COMPILED)
     session.run(
         "pytest",
         "-m",
@@ -120,16 +130,23 @@ def oracle(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """Run ruff's linter and formatter check."""
-    session.install("ruff>=0.6")
+    """Run ruff's linter and formatter check, and deptry on the imports.
+
+    deptry checks that every package src/ imports is a declared dependency
+    (and that every dependency is used); it reads the installed packages'
+    metadata to map distribution names to module names.
+    """
+    session.install("-e", ".", *group("lint"))
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("deptry", "src")
 
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """Run mypy --strict on the package."""
-    session.install("-e", ".[lint]")
+    session.install("-e", ".")
+    session.install(*group("lint"))
     session.run("mypy")
 
 
@@ -139,7 +156,8 @@ def docs(session: nox.Session) -> None:
 
     The examples of the pages and docstrings run in ``tests/test_docs.py``.
     """
-    session.install("-e", ".[docs]")
+    session.install("-e", ".")
+    session.install(*group("docs"))
     session.run(
         "sphinx-build",
         "-W",
@@ -167,6 +185,79 @@ def benchmarks(session: nox.Session) -> None:
     Not a default session.  ``nox -s benchmarks -- --quick`` is a short smoke
     run; see benchmarks/README.md.
     """
-    session.install("-e", ".[bench]")
+    session.install("-e", ".")
+    session.install(*group("bench"))
     session.install("--no-deps", *BENCH_PEERS_NO_DEPS)
     session.run("python", "benchmarks/run.py", *session.posargs)
+
+
+def install_built(session: nox.Session, env: dict[str, str]) -> None:
+    """Install fsimlib (not editable) built from a copy of the working tree.
+
+    A copy, so that no object file or extension of another build (the
+    in-place one, another session's) is reused: setuptools skips compiling
+    an extension it finds up to date in build/.
+    """
+    source = Path(session.create_tmp()) / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        Path.cwd(),
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", "build", "dist", "*.so", "*.pyd", "*.egg-info", "_build"
+        ),
+    )
+    session.install(str(source), env={**REQUIRE_COMPILED, **env})
+    session.install(*group("test"))
+
+
+def run_suite_on_installed(session: nox.Session, vector_paths: str) -> None:
+    """Check which build is imported, then run the tests against it.
+
+    PYTHONPATH is cleared so that the installed package, not src/, is
+    imported; ``vector_paths`` is the expected ``VECTOR_PATHS`` (a Python
+    expression).
+    """
+    env = {"PYTHONPATH": None}
+    session.run(
+        "python",
+        "-c",
+        "import fsimlib, fsimlib._ckernels as c, sys; "
+        "print(fsimlib.__file__, fsimlib.available_loops(), c.VECTOR_PATHS); "
+        "sys.exit('src' in fsimlib.__file__.split('/') "
+        f"or fsimlib.available_loops()[0] != 'compiled' "
+        f"or c.VECTOR_PATHS != {vector_paths})",
+        env=env,
+    )
+    session.run("pytest", "-p", "no:cacheprovider", *session.posargs, env=env)
+
+
+@nox.session
+def tests_portable(session: nox.Session) -> None:
+    """Run the tests on a build without the x86-only loops (FSIMLIB_PORTABLE=1).
+
+    These portable loops are what aarch64, macOS arm64 and Windows wheels run.
+    """
+    install_built(session, {"FSIMLIB_PORTABLE": "1"})
+    run_suite_on_installed(session, "()")
+
+
+@nox.session
+def tests_clang(session: nox.Session) -> None:
+    """Run the tests on a build by clang with warnings as errors.
+
+    clang is the compiler of the macOS wheels.  Needs Debian's ``clang``.
+    """
+    install_built(session, {"CC": "clang", "CFLAGS": "-Werror -Wall -Wextra"})
+    run_suite_on_installed(session, "('avx512f',)")
+
+
+@nox.session(venv_backend="none")
+def wheel(session: nox.Session) -> None:
+    """Build, repair and test a manylinux wheel from a clean clone (.ci/wheel).
+
+    Builds the wheel from HEAD (commit first), repairs it with auditwheel,
+    installs it in a fresh venv with no C compiler on PATH and runs the
+    tests against the installed wheel.  Arguments go to pytest.
+    """
+    session.run("bash", ".ci/wheel", *session.posargs, external=True)

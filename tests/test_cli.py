@@ -235,7 +235,11 @@ def test_help_texts(tmp_path: Path, args: list[str], expected: list[str]) -> Non
 def test_version(tmp_path: Path, command: list[str]) -> None:
     result = run(["--version"], cwd=tmp_path, command=command)
     assert result.returncode == 0
-    assert result.stdout.strip() == f"fsimlib, version {fsimlib.__version__}"
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"fsimlib, version {fsimlib.__version__}"
+    assert lines[1] == f"FFT engine: {fsimlib.available_fft_engines()[0]}"
+    assert lines[2].startswith(f"loops: {fsimlib.available_loops()[0]}")
+    assert len(lines) == 3
 
 
 # --------------------------------------------------------------------------
@@ -320,6 +324,40 @@ def test_compare_map_is_a_heat_map_at_the_processing_size(
     )
     # The colour bar panel is drawn (not blank) to the right of the map.
     assert len(np.unique(picture[:, cols:, :3].reshape(-1, 3), axis=0)) > 10
+
+
+#: The command, in an interpreter where matplotlib cannot be imported (as
+#: after the README's install command, which installs no extras).
+WITHOUT_MATPLOTLIB = [
+    sys.executable,
+    "-c",
+    "import sys; sys.modules['matplotlib'] = None; "
+    "from fsimlib.cli import main; sys.exit(main())",
+]
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_compare_map_without_matplotlib_prints_the_scores_first(
+    tmp_path: Path, as_json: bool
+) -> None:
+    reference = data.camera()[150:214, 180:244]
+    distorted = np.clip(reference.astype(float) * 0.7 + 40, 0, 255).astype(np.uint8)
+    iio.imwrite(tmp_path / "ref.png", reference)
+    iio.imwrite(tmp_path / "dist.png", distorted)
+    args = ["compare", "ref.png", "dist.png", "--map", "map.png"]
+    result = run(
+        [*args, "--json"] if as_json else args,
+        cwd=tmp_path,
+        command=WITHOUT_MATPLOTLIB,
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result, "pip install 'fsimlib[plot]'")
+    expected = fsimlib.fsim(reference, distorted)
+    if as_json:
+        assert json.loads(result.stdout)["fsim"] == expected
+    else:
+        assert result.stdout.splitlines()[0] == f"FSIM   {expected:.10f}"
+    assert not (tmp_path / "map.png").exists()
 
 
 @pytest.mark.parametrize(

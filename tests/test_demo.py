@@ -261,7 +261,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         import gradio  # noqa: F401
     except ImportError:
-        pytest.fail('Gradio is not installed: pip install -e ".[test]"')
+        pytest.fail("Gradio is not installed: pip install --group test")
     server, url = serve_demo(tmp_path_factory.mktemp("demo-server"))
     try:
         yield url
@@ -275,7 +275,7 @@ def browser() -> Iterator[Any]:
     try:
         from playwright.sync_api import Error, sync_playwright
     except ImportError:
-        pytest.fail('Playwright is not installed: pip install -e ".[test]"')
+        pytest.fail("Playwright is not installed: pip install --group test")
     chromium_path = find_chromium()
     named = os.environ.get(CHROMIUM_VARIABLE)
     if chromium_path is None and named:

@@ -33,8 +33,7 @@ from ._pipeline import (
     score_pairs,
 )
 from ._reference import Reference
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "PREWITT",

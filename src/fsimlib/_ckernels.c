@@ -22,15 +22,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Item i of a sequence made by PySequence_Fast (a list or a tuple), as a
+ * borrowed reference; the PySequence_Fast_GET_ITEM macro is not in the
+ * limited API that the abi3 wheels are built against. */
+static PyObject *
+fast_item(PyObject *sequence, Py_ssize_t i)
+{
+    return PyList_Check(sequence) ? PyList_GetItem(sequence, i)
+                                  : PyTuple_GetItem(sequence, i);
+}
+
 /* Columns processed together: the per-pixel sums then live in six small
  * arrays on the stack (12 KiB in double precision). */
 #define BLOCK 256
 
+/* MSVC: keep a * b + c rounded twice whatever the compiler version's
+ * default (VS 2022 17.0 turned contraction off, earlier versions on); gcc
+ * and clang get -ffp-contract=off from setup.py. */
+#ifdef _MSC_VER
+#pragma fp_contract(off)
+#endif
+
+/* FSIM_PORTABLE (set by setup.py from FSIMLIB_PORTABLE=1) compiles out the
+ * x86-only copies below, leaving the portable loops that aarch64, macOS and
+ * Windows builds run, so that they can be tested on x86 Linux too. */
+
 /* An AVX2 copy of each loop next to the portable one, chosen at load time,
  * where GCC and glibc can do that (ifunc); elsewhere only the portable one. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
-    defined(__linux__)
+    defined(__linux__) && !defined(FSIM_PORTABLE)
 #define FSIM_CLONES __attribute__((target_clones("avx2", "default")))
+#define FSIM_HAS_CLONES 1
 #else
 #define FSIM_CLONES
 #endif
@@ -438,10 +460,10 @@ combine_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
         goto done;
     }
     Py_ssize_t n_orientations = energies.shape[0];
-    if (PySequence_Fast_GET_SIZE(thresholds) != n_orientations) {
+    if (PySequence_Size(thresholds) != n_orientations) {
         PyErr_Format(PyExc_ValueError,
                      "thresholds has %zd values, energies has %zd orientations",
-                     PySequence_Fast_GET_SIZE(thresholds), n_orientations);
+                     PySequence_Size(thresholds), n_orientations);
         goto done;
     }
     /* Room for the thresholds in double and in float. */
@@ -453,7 +475,7 @@ combine_energy(PyObject *Py_UNUSED(module), PyObject *const *args,
     }
     float *values_f32 = (float *)(values + n_orientations);
     for (Py_ssize_t o = 0; o < n_orientations; ++o) {
-        if (!as_double(PySequence_Fast_GET_ITEM(thresholds, o), &values[o])) {
+        if (!as_double(fast_item(thresholds, o), &values[o])) {
             goto done;
         }
         values_f32[o] = (float)values[o];
@@ -594,9 +616,9 @@ gradient_magnitude(PyObject *Py_UNUSED(module), PyObject *const *args,
                               : views[2].shape[1] / 2;
     Py_ssize_t padded_cols = cols + 2 * pad_cols;
     Py_ssize_t padded_rows = rows + 2 * pad_rows;
-    padded = PyMem_RawCalloc((size_t)(padded_rows * padded_cols), sizeof(double));
-    gx = PyMem_RawMalloc((size_t)cols * sizeof(double));
-    gy = PyMem_RawMalloc((size_t)cols * sizeof(double));
+    padded = calloc((size_t)(padded_rows * padded_cols), sizeof(double));
+    gx = malloc((size_t)cols * sizeof(double));
+    gy = malloc((size_t)cols * sizeof(double));
     if (!padded || !gx || !gy) {
         PyErr_NoMemory();
         goto done;
@@ -618,9 +640,9 @@ gradient_magnitude(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(padded);
-    PyMem_RawFree(gx);
-    PyMem_RawFree(gy);
+    free(padded);
+    free(gx);
+    free(gy);
     for (int k = 0; k < held; ++k) PyBuffer_Release(&views[k]);
     return result;
 }
@@ -655,7 +677,7 @@ DEFINE_COLLECT(float, f32)
  * slow on some CPUs.)  It stores whole vectors at out + k, and k <= j, so
  * it never writes past out + n.  Chosen at run time, where the CPU has
  * AVX-512F. */
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(FSIM_PORTABLE)
 #define FSIM_AVX512_COLLECT 1
 #include <immintrin.h>
 
@@ -763,6 +785,8 @@ count_and_collect(PyObject *Py_UNUSED(module), PyObject *const *args,
                                      out.buf, &below, &inside);
     }
     else
+#else
+    (void)vector; /* portable build: no vector copy to choose */
 #endif
     if (precision == 8) {
         count_and_collect_f64(values.buf, n, low, high, out.buf, &below,
@@ -1091,7 +1115,7 @@ weighted_planes(PyObject *Py_UNUSED(module), PyObject *const *args,
     if (!as_double(args[1], &scale)) return NULL;
     PyObject *outs = PySequence_Fast(args[3], "outs must be a sequence");
     if (!outs) return NULL;
-    Py_ssize_t n_outs = PySequence_Fast_GET_SIZE(outs);
+    Py_ssize_t n_outs = PySequence_Size(outs);
     Py_buffer pixels, weights;
     Py_buffer *views = NULL;
     Py_ssize_t held = 0;
@@ -1124,7 +1148,7 @@ weighted_planes(PyObject *Py_UNUSED(module), PyObject *const *args,
         goto done;
     }
     for (; held < n_outs; ++held) {
-        if (get_float64_view(PySequence_Fast_GET_ITEM(outs, held),
+        if (get_float64_view(fast_item(outs, held),
                              &views[held], 1, "each of outs") < 0) {
             goto done;
         }
@@ -1298,7 +1322,7 @@ box_mean_u8(PyObject *Py_UNUSED(module), PyObject *const *args,
     /* One row of box sums, then one of column sums (uint32 is room
      * enough for either kind). */
     Py_ssize_t out_width = (cols + factor - 1) / factor * channels;
-    row_sums = PyMem_RawMalloc((size_t)(cols * channels + out_width + 1) *
+    row_sums = malloc((size_t)(cols * channels + out_width + 1) *
                                sizeof(uint32_t));
     if (!row_sums) {
         PyErr_NoMemory();
@@ -1316,7 +1340,7 @@ box_mean_u8(PyObject *Py_UNUSED(module), PyObject *const *args,
     Py_END_ALLOW_THREADS
     result = Py_NewRef(Py_None);
 done:
-    PyMem_RawFree(row_sums);
+    free(row_sums);
     PyBuffer_Release(&image);
     PyBuffer_Release(&out);
     return result;
@@ -1348,11 +1372,51 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* VECTOR_PATHS: the x86 copies compiled in next to the portable loops
+ * ("avx2" clones, "avx512f" collect), empty in a portable build; each is
+ * used only where the CPU running it has the instructions. */
+static int
+add_vector_paths(PyObject *module)
+{
+    const char *names[] = {
+#ifdef FSIM_HAS_CLONES
+        "avx2",
+#endif
+#ifdef FSIM_AVX512_COLLECT
+        "avx512f",
+#endif
+        NULL,
+    };
+    Py_ssize_t count = 0;
+    while (names[count] != NULL) ++count;
+    PyObject *paths = PyTuple_New(count);
+    if (paths == NULL) return -1;
+    for (Py_ssize_t i = 0; i < count; ++i) {
+        PyObject *name = PyUnicode_FromString(names[i]);
+        if (name == NULL) {
+            Py_DECREF(paths);
+            return -1;
+        }
+        if (PyTuple_SetItem(paths, i, name) < 0) {
+            Py_DECREF(paths);
+            return -1;
+        }
+    }
+    if (PyModule_AddObject(module, "VECTOR_PATHS", paths) < 0) {
+        Py_DECREF(paths);
+        return -1;
+    }
+    return 0;
+}
+
 static PyModuleDef_Slot slots[] = {
-#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_exec, (void *)add_vector_paths},
+#if PY_VERSION_HEX >= 0x030C0000 && \
+    (!defined(Py_LIMITED_API) || Py_LIMITED_API >= 0x030C0000)
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
-#if PY_VERSION_HEX >= 0x030D0000
+#if PY_VERSION_HEX >= 0x030D0000 && \
+    (!defined(Py_LIMITED_API) || Py_LIMITED_API >= 0x030D0000)
     {Py_mod_gil, Py_MOD_GIL_NOT_USED},
 #endif
     {0, NULL},

@@ -73,3 +73,5 @@ def chroma_product(
 def box_mean_u8(
     image: NDArray[np.uint8], factor: int, out: NDArray[np.float64], /
 ) -> None: ...
+
+VECTOR_PATHS: tuple[str, ...]

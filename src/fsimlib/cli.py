@@ -33,8 +33,10 @@ import click
 from . import __version__
 from ._correlation import Correlation, correlate
 from ._examples import example_pairs
+from ._fft import available_fft_engines
 from ._gradient import GradientSpec
 from ._io import read_image
+from ._kernels import available_loops
 from ._metric import compare as compare_images
 from ._pipeline import (
     DEFAULT_CHUNK_SIZE,
@@ -105,6 +107,34 @@ _GRADIENT_OPTION = click.option(
 )
 
 
+def _version_message() -> str:
+    """``fsimlib --version``: the version, the FFT engine and the loops in use.
+
+    Whether the compiled loops were built is worth seeing at a glance: the
+    numpy fallback gives the same scores at about half the speed.
+    """
+    if available_loops()[0] == "compiled":
+        from . import _ckernels
+
+        paths = ", ".join(_ckernels.VECTOR_PATHS) or "portable C only"
+        loops = f"compiled ({paths})"
+    else:
+        loops = "numpy (no compiled loops: about 2x slower, same scores)"
+    return (
+        f"fsimlib, version {__version__}\n"
+        f"FFT engine: {available_fft_engines()[0]}\n"
+        f"loops: {loops}"
+    )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """Print :func:`_version_message` and exit (an eager ``--version`` flag)."""
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(_version_message())
+    ctx.exit()
+
+
 def _default_workers() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
@@ -112,7 +142,14 @@ def _default_workers() -> int:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="fsimlib")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version, the FFT engine and the loops in use, and exit.",
+)
 def cli() -> None:
     """FSIM and FSIMc image quality: compare images, score datasets, correlate.
 
@@ -225,13 +262,7 @@ def compare(
         msg = f"not enough memory to compare {ref} and {dist}"
         raise click.ClickException(msg) from error
     settings = provenance(downsample=downsample, gradient=gradient)
-    if map_path is not None:
-        colour = reference.ndim == 3
-        values = result.chromatic_similarity_map if colour else result.similarity_map
-        label = (
-            "local similarity S_PC·S_G·S_C" if colour else "local similarity S_PC·S_G"
-        )
-        _write_map(values, map_path, label=label, settings=settings)
+    colour = reference.ndim == 3
     if as_json:
         payload = {
             "ref": str(ref),
@@ -248,6 +279,14 @@ def compare(
     else:
         click.echo(f"FSIM   {result.fsim:.10f}")
         click.echo(f"FSIMc  {result.fsimc:.10f}")
+    # After the scores, so that a map that cannot be written (matplotlib
+    # missing, say) does not cost the scores already computed.
+    if map_path is not None:
+        values = result.chromatic_similarity_map if colour else result.similarity_map
+        label = (
+            "local similarity S_PC·S_G·S_C" if colour else "local similarity S_PC·S_G"
+        )
+        _write_map(values, map_path, label=label, settings=settings)
     return 0
 
 
@@ -264,7 +303,7 @@ def _reading_errors() -> tuple[type[Exception], ...]:
     errors: tuple[type[Exception], ...] = (OSError, ValueError, TypeError)
     try:
         from PIL.Image import DecompressionBombError
-    except ImportError:  # pragma: no cover - Pillow comes with imageio
+    except ImportError:  # pragma: no cover - Pillow is a dependency
         return errors
     return (*errors, DecompressionBombError)
 
