@@ -2,8 +2,9 @@
 
 Runs, in order: the side-by-side comparison with the FFT floor
 (``compare.py``), reference reuse (``reference_reuse.py``), the cold start
-(``cold_start.py``), peak memory (``memory.py``) and the KADID-shaped data
-set (``dataset.py``).  Prints every table and the targets (met or not),
+(``cold_start.py``), peak memory (``memory.py``), the KADID-shaped data
+set in memory (``dataset.py``) and as PNG files through ``fsimlib batch``
+(``dataset_files.py``).  Prints every table and the targets (met or not),
 writes ``benchmarks/results/results.json`` and ``results.txt``, and the
 plot ``docs/_static/benchmark.png``.
 
@@ -21,12 +22,13 @@ from typing import Any
 import cold_start
 import compare
 import dataset
+import dataset_files
 import loops
 import memory
 import reference_reuse
 from _common import PLOT_PATH, RESULTS_DIR, format_table, machine_info, write_json
 
-STEPS = ("compare", "loops", "reuse", "cold", "memory", "dataset")
+STEPS = ("compare", "loops", "reuse", "cold", "memory", "dataset", "files")
 
 
 def _find(rows: list[dict[str, Any]], **match: object) -> dict[str, Any] | None:
@@ -133,6 +135,18 @@ def targets(results: dict[str, Any]) -> list[list[str]]:
     if data:
         value = data["speedup_2_over_1"]
         add("data set pairs/s, 2 workers / 1 worker", value, ">= 1.6", value >= 1.6)
+    files = results.get("files")
+    if files:
+        for workers in ("1", "2"):
+            value = files["ratio_batch_over_memory"][workers]
+            add(
+                f"fsimlib batch on PNG files / in-memory fsim_batch, -j {workers}",
+                value,
+                "<= 1.25",
+                value <= 1.25,
+            )
+        value = files["speedup_batch_2_over_1"]
+        add("fsimlib batch end to end, -j 2 / -j 1", value, ">= 1.7", value >= 1.7)
     mem = results.get("memory", [])
     row = _find(mem, precision="float64")
     if row:
@@ -186,6 +200,9 @@ def main() -> None:
     if step("dataset"):
         results["dataset"] = dataset.run(quick=args.quick)
         reports.append(dataset.report(results["dataset"]))
+    if step("files"):
+        results["files"] = dataset_files.run(quick=args.quick)
+        reports.append(dataset_files.report(results["files"]))
     results["targets"] = targets(results)
     results["load_average_end"] = os.getloadavg()
     results["wall_seconds"] = time.perf_counter() - started

@@ -14,17 +14,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fsimlib
+
 BENCH_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
 # The benchmark scripts import each other by plain names (compare, dataset,
 # run, ...): put their folder on the path only while importing them, and
 # take those generic names out of sys.modules again afterwards.
 _BENCH_MODULES = ("_common", "cold_start", "compare", "dataset", "floor", "loops")
+_BENCH_MODULES += ("dataset_files", "decoders")
 _BENCH_MODULES += ("memory",)
 _BENCH_MODULES += ("reference_reuse", "run")
 sys.path.insert(0, str(BENCH_DIR))
 try:
     import compare
     import dataset
+    import dataset_files
+    import decoders
     import run
     from _common import interleaved, make_pair, processing_shape
     from floor import fft_floor_call, fft_floor_seconds
@@ -179,3 +184,39 @@ def test_interleaved_times_calls_after_an_untimed_one() -> None:
     fast = ["fast"] * 3
     rounds = [[*fast, "slow"], ["slow", *fast], fast]
     assert calls == warmup + [name for turn in rounds for name in turn]
+
+
+def test_dataset_files_are_written_once_and_listed(tmp_path, monkeypatch):
+    monkeypatch.setattr(dataset_files, "RESULTS_DIR", tmp_path)
+    folder = dataset_files.dataset_folder(1, (2,), 3)
+    table = dataset_files.write_dataset(folder, 1, (2,), 3)
+    lines = table.read_text().splitlines()
+    assert lines[0] == "ref,dist"
+    assert lines[1:] == [f"refs/I01.png,dist/i01_0{t}_3.png" for t in (1, 2, 3)]
+    reference = fsimlib.read_image(folder / "refs" / "I01.png").array
+    np.testing.assert_array_equal(reference, dataset.make_references(1)[0])
+    stamp = (folder / "dist" / "i01_02_3.png").stat().st_mtime_ns
+    assert dataset_files.write_dataset(folder, 1, (2,), 3) == table
+    assert (folder / "dist" / "i01_02_3.png").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.e2e
+def test_dataset_files_run_checks_scores_and_reports_ratios(tmp_path, monkeypatch):
+    # Two pairs, end to end through the console script: no timing asserted.
+    monkeypatch.setattr(dataset_files, "RESULTS_DIR", tmp_path)
+    result = dataset_files.run(quick=True, references=1, types=2)
+    assert result["pairs"] == 2
+    assert set(result["ratio_batch_over_memory"]) == {"1", "2"}
+    assert all(value > 0 for value in result["ratio_batch_over_memory"].values())
+    assert "fsimlib batch (files, end to end)" in dataset_files.report(result)
+    verdicts = {row[0]: row[3] for row in run.targets({"files": result})}
+    assert "fsimlib batch end to end, -j 2 / -j 1" in verdicts
+
+
+def test_decoders_benchmark_files_read_as_written(tmp_path):
+    image = dataset.make_references(1)[0][:40, :56]
+    files = decoders.write_files(tmp_path, image)
+    for name in ("png8", "tiff8", "bmp"):
+        np.testing.assert_array_equal(fsimlib.read_image(files[name]).array, image)
+    deep = fsimlib.read_image(files["png16"]).array
+    np.testing.assert_array_equal(deep, image.astype(np.uint16) * 257)

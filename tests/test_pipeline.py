@@ -512,3 +512,117 @@ def test_dask_executor_gives_the_serial_results(dataset: Dataset) -> None:
         workers = client.run(os.getpid)
     assert len(set(workers.values())) == 2, "two worker processes"
     assert on_dask == serial
+
+
+@pytest.mark.parametrize("chunk_size", [1, 2, 5, 1000])
+@pytest.mark.parametrize("workers", [1, 3])
+def test_results_do_not_depend_on_workers_or_chunk_size(
+    dataset: Dataset, workers: int, chunk_size: int
+) -> None:
+    serial = outcomes(fsimlib.datasets.score_pairs(dataset.pairs))
+    with ThreadPoolExecutor(workers) as pool:
+        records = fsimlib.datasets.score_pairs(
+            dataset.pairs, executor=pool, chunk_size=chunk_size
+        )
+        assert outcomes(records) == serial
+
+
+def _paths(count: int) -> list[str]:
+    return [f"image{i}.png" for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("count", "chunk_size", "workers", "sizes"),
+    [
+        # 125 distorted images of a reference, 2 workers: chunks of 4.
+        (125, 4, 2, [4] * 31 + [1]),
+        # 5 of a reference, 2 workers: 3 + 2, not 4 + 1 nor one task of 5.
+        (5, 4, 2, [3, 2]),
+        (5, 100, 2, [3, 2]),
+        (3, 4, 4, [1, 1, 1]),
+        (6, 10, 1, [6]),
+    ],
+)
+def test_chunks_share_a_reference_between_workers(
+    count: int, chunk_size: int, workers: int, sizes: list[int]
+) -> None:
+    pairs = [fsimlib.datasets.PairRecord("ref.png", path) for path in _paths(count)]
+    tasks = _pipeline._groups(pairs, chunk_size, workers)
+    assert [len(members) for _, members in tasks] == sizes
+    flat = [member for _, members in tasks for member in members]
+    assert flat == [(i, path) for i, path in enumerate(_paths(count))]
+
+
+def test_chunks_follow_the_pools_worker_count() -> None:
+    with ThreadPoolExecutor(3) as pool:
+        assert _pipeline._workers_of(pool) == 3
+    assert _pipeline._workers_of(FailingExecutor()) == 1
+
+
+class RecordingReader:
+    """Stands in for read_image: records which paths were asked for."""
+
+    def __init__(self, failing: str | None = None) -> None:
+        self.asked: list[str] = []
+        self.failing = failing
+
+    def __call__(self, path: str) -> fsimlib.LoadedImage:
+        self.asked.append(path)
+        if path == self.failing:
+            msg = f"{path}: broken"
+            raise ValueError(msg)
+        index = int(path.removeprefix("image").removesuffix(".png"))
+        return fsimlib.LoadedImage(np.full((2, 2), index, np.uint8), 255.0)
+
+
+def test_read_ahead_reads_in_order_at_most_depth_ahead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader = RecordingReader(failing="image3.png")
+    monkeypatch.setattr(_pipeline, "read_image", reader)
+    paths = _paths(6)
+    with _pipeline._read_ahead(paths, depth=2) as images:
+        first = next(images)
+        assert int(first.result().array[0, 0]) == 0
+        # Taking the first submitted the third; nothing beyond it yet.
+        second = next(images)
+        second.result()
+        assert reader.asked[:2] == paths[:2]
+        assert len(reader.asked) <= 4
+        rest = list(images)
+    assert reader.asked == paths
+    assert [int(f.result().array[0, 0]) for f in (rest[0], rest[2], rest[3])] == [
+        2,
+        4,
+        5,
+    ]
+    with pytest.raises(ValueError, match=r"image3\.png: broken"):
+        rest[1].result()
+
+
+def test_read_ahead_stops_reading_when_left_early(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reader = RecordingReader()
+    monkeypatch.setattr(_pipeline, "read_image", reader)
+    with _pipeline._read_ahead(_paths(50), depth=2) as images:
+        next(images).result()
+    # The one taken, the two read ahead, and the one submitted on taking.
+    assert len(reader.asked) <= 3
+
+
+def test_a_failed_read_is_that_pairs_error_only(dataset: Dataset) -> None:
+    # The corrupt file sits between good ones of the same reference.
+    ref8 = dataset.root / "grey8.png"
+    pairs = [
+        fsimlib.datasets.PairRecord(ref8, dataset.root / "grey8_n0.png"),
+        fsimlib.datasets.PairRecord(ref8, dataset.root / "corrupt.png"),
+        fsimlib.datasets.PairRecord(ref8, dataset.root / "grey8_n2.png"),
+    ]
+    records = outcomes(fsimlib.datasets.score_pairs(pairs))
+    assert records[0][3] is None
+    assert records[2][3] is None
+    assert "not a readable image" in records[1][3]
+    ref, _ = fsimlib.read_image(ref8)
+    dist, _ = fsimlib.read_image(dataset.root / "grey8_n2.png")
+    assert records[2][1] == fsimlib.fsim(ref, dist)

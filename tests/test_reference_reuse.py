@@ -23,6 +23,46 @@ def test_reference_scores_equal_fsim_exactly(row: dict[str, str]) -> None:
         ), (row["case_id"], chromatic)
 
 
+@pytest.mark.parametrize("row", CASES, ids=lambda row: row["case_id"])
+def test_reference_scores_equal_both_fsim_calls_exactly(row: dict[str, str]) -> None:
+    # One feature extraction gives both scores, to the bit of two calls.
+    ref, dist = load_pair(row)
+    reference = fsimlib.Reference(ref)
+    scores = reference.scores(dist)
+    assert isinstance(scores, fsimlib.Scores)
+    assert scores == (reference.fsim(dist), reference.fsim(dist, chromatic=True))
+    result = reference.compare(dist)
+    assert scores == (result.fsim, result.fsimc), row["case_id"]
+
+
+@pytest.mark.parametrize(
+    ("options", "scale"),
+    [
+        ({"data_range": 1.0, "gradient": "sobel", "downsample": 2}, 1.0),
+        ({"precision": "float32", "downsample": 1}, 255.0),
+    ],
+)
+def test_reference_scores_with_options(
+    options: dict[str, object], scale: float
+) -> None:
+    rng = np.random.default_rng(22)
+    ref = rng.random((40, 56, 3)) * scale
+    dist = np.clip(ref + rng.normal(0, 0.05 * scale, ref.shape), 0, scale)
+    if scale == 255.0:
+        ref, dist = ref.astype(np.uint8), dist.astype(np.uint8)
+    reference = fsimlib.Reference(ref, **options)  # type: ignore[arg-type]
+    fsim, fsimc = reference.scores(dist)
+    assert fsim == fsimlib.fsim(ref, dist, **options)  # type: ignore[arg-type]
+    assert fsimc == fsimlib.fsim(ref, dist, chromatic=True, **options)  # type: ignore[arg-type]
+    assert fsimc != fsim
+
+
+def test_reference_scores_checks_the_image() -> None:
+    reference = fsimlib.Reference(np.zeros((32, 32), np.uint8))
+    with pytest.raises(ValueError, match="shape"):
+        reference.scores(np.zeros((32, 33), np.uint8))
+
+
 def test_reference_compare_equals_compare() -> None:
     ref, dist = load_pair(next(r for r in CASES if r["channels"] == "3"))
     expected = fsimlib.compare(ref, dist)

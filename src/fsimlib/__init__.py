@@ -22,7 +22,7 @@ from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._metric import compare, fsim
 from ._options import FSIMOptions
-from ._pair import FSIMResult
+from ._pair import FSIMResult, Scores
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
 from ._reference import Reference
@@ -41,6 +41,7 @@ __all__ = [
     "LoadedImage",
     "PhaseCongruencyParameters",
     "Reference",
+    "Scores",
     "__version__",
     "automatic_factor",
     "backends",

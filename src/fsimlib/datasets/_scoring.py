@@ -10,14 +10,17 @@ cannot be scored gives a record with the reason, never an exception.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import functools
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from fsimlib._gradient import GradientSpec
-from fsimlib._io import read_image
+from fsimlib._io import LoadedImage, read_image
 from fsimlib._options import (
     DEFAULT_PC_PARAMETERS,
     FSIMOptions,
@@ -84,7 +87,9 @@ def score_group(
     """Score distorted image files against one reference file.
 
     The task that :func:`score_pairs` sends to executors: a picklable
-    top-level function that reads the files where it runs.
+    top-level function that reads the files where it runs.  The next
+    images are decoded on a thread while the current one is scored (see
+    :func:`_read_ahead`).
 
     Parameters
     ----------
@@ -100,31 +105,83 @@ def score_group(
     list of (int, float or None, float or None, str or None)
         ``(position, fsim, fsimc, error)`` per distorted image.
     """
+    return list(_score_group(ref, dists, options))
+
+
+def _score_group(
+    ref: str, dists: Sequence[tuple[int, str]], options: FSIMOptions
+) -> Iterator[_Outcome]:
+    """:func:`score_group`'s outcomes, each yielded as soon as it is known."""
     if not ref:
         reason = "no reference image for this pair (empty ref)"
-        return [(position, None, None, reason) for position, _ in dists]
-    try:
-        reference, ref_bits = _reference(ref, options)
-    except Exception as error:
-        reason = f"reference: {_one_line(error)}"
-        return [(position, None, None, reason) for position, _ in dists]
-    outcomes: list[_Outcome] = []
-    for position, dist in dists:
+        yield from ((position, None, None, reason) for position, _ in dists)
+        return
+    # Reading starts before the reference is prepared, so that the first
+    # distorted image is decoded meanwhile.
+    with _read_ahead([dist for _, dist in dists]) as images:
         try:
-            image, data_range = read_image(dist)
-            bits = int(data_range).bit_length()
-            if options.data_range is None and bits != ref_bits:
-                msg = (
-                    f"the reference is {ref_bits}-bit but the distorted image is "
-                    f"{bits}-bit; expected the same bit depth"
-                )
-                raise ValueError(msg)
-            result = reference.compare(image)
+            reference, ref_bits = _reference(ref, options)
         except Exception as error:
-            outcomes.append((position, None, None, _one_line(error)))
-        else:
-            outcomes.append((position, result.fsim, result.fsimc, None))
-    return outcomes
+            reason = f"reference: {_one_line(error)}"
+            yield from ((position, None, None, reason) for position, _ in dists)
+            return
+        for (position, _), image in zip(dists, images, strict=True):
+            try:
+                array, data_range = image.result()
+                bits = int(data_range).bit_length()
+                if options.data_range is None and bits != ref_bits:
+                    msg = (
+                        f"the reference is {ref_bits}-bit but the distorted image "
+                        f"is {bits}-bit; expected the same bit depth"
+                    )
+                    raise ValueError(msg)
+                scores = reference.scores(array)
+            except Exception as error:
+                outcome: _Outcome = (position, None, None, _one_line(error))
+            else:
+                outcome = (position, scores.fsim, scores.fsimc, None)
+            yield outcome
+
+
+#: Images decoded ahead of the one being scored, per task.
+READ_AHEAD = 2
+
+
+@contextlib.contextmanager
+def _read_ahead(
+    paths: Sequence[str], depth: int = READ_AHEAD
+) -> Iterator[Iterator[Future[LoadedImage]]]:
+    """Decode ``paths`` in order on one thread, at most ``depth`` ahead.
+
+    Yields an iterator of futures, one per path in order; each next path
+    is submitted when a future is taken, so at most ``depth`` decoded
+    images wait in memory.  The decoders release the GIL (libpng through
+    imagecodecs, Pillow), so decoding overlaps the scoring, whose FFTs and
+    compiled loops release it too.  Reads not yet started when the caller
+    leaves are cancelled.
+    """
+    # The reader runs in the caller's context (engine and loop choices).
+    read = carry_context(read_image)
+    with ThreadPoolExecutor(1, thread_name_prefix="fsimlib-read") as pool:
+        pending: collections.deque[Future[LoadedImage]] = collections.deque()
+        waiting = iter(paths)
+
+        def futures() -> Iterator[Future[LoadedImage]]:
+            while pending:
+                future = pending.popleft()
+                following = next(waiting, None)
+                if following is not None:
+                    pending.append(pool.submit(read, following))
+                yield future
+
+        pending.extend(
+            pool.submit(read, path) for path in itertools.islice(waiting, depth)
+        )
+        try:
+            yield futures()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _as_pair(item: object, position: int) -> PairRecord:
@@ -140,9 +197,15 @@ def _as_pair(item: object, position: int) -> PairRecord:
 
 
 def _groups(
-    pairs: Sequence[PairRecord], chunk_size: int | None
+    pairs: Sequence[PairRecord], chunk_size: int | None, workers: int = 1
 ) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Pairs grouped by reference (in order of first appearance), chunked."""
+    """Pairs grouped by reference (in order of first appearance), chunked.
+
+    A reference's pairs are cut into chunks of at most ``chunk_size``, and
+    of at most ``ceil(pairs / workers)``, so that a reference with few
+    pairs is still shared by every worker rather than left to one while
+    the others idle.
+    """
     by_reference: dict[str, list[tuple[int, str]]] = {}
     for position, pair in enumerate(pairs):
         by_reference.setdefault(os.fspath(pair.ref), []).append(
@@ -150,7 +213,9 @@ def _groups(
         )
     tasks: list[tuple[str, list[tuple[int, str]]]] = []
     for ref, members in by_reference.items():
-        step = chunk_size or len(members)
+        step = len(members)
+        if chunk_size is not None:
+            step = min(chunk_size, -(-len(members) // max(1, workers)))
         tasks.extend(
             (ref, members[start : start + step])
             for start in range(0, len(members), step)
@@ -203,10 +268,15 @@ def score_pairs(
         paths.  ``None`` (default) scores in this process, one pair at a
         time.  The executor is not shut down.
     chunk_size : int, optional
-        Distorted images per task with an executor (default 4).  Smaller
-        chunks give finer progress and lose less when a run is killed; a
-        worker process keeps its last few prepared references, so chunks
-        of one reference that it runs in turn share the preparation.
+        Distorted images per task with an executor (default 4); with a
+        standard-library pool of ``w`` workers, a reference's ``n`` images
+        go in chunks of at most ``ceil(n / w)`` too, so that every worker
+        gets a share.  Smaller chunks give finer progress and lose less
+        when a run is killed; a worker process keeps its last few prepared
+        references, so chunks of one reference that it runs in turn share
+        the preparation.  Within a task the next images are decoded on a
+        thread while the current one is scored.  Results do not depend on
+        the chunk size nor on the number of workers.
     {options}
 
     Yields
@@ -308,9 +378,18 @@ def _score_here(
     items: Sequence[PairRecord], options: FSIMOptions
 ) -> Iterator[ScoreRecord]:
     for ref, members in _groups(items, None):
-        # One pair at a time, so that each record is yielded when known.
-        for member in members:
-            yield from _records(items, score_group(ref, [member], options))
+        # Each record is yielded as soon as it is known.
+        yield from _records(items, _score_group(ref, members, options))
+
+
+def _workers_of(executor: Executor) -> int:
+    """How many tasks ``executor`` runs at once, if it says; else 1.
+
+    The standard library's pools keep it in ``_max_workers``; other
+    executors (dask's) give no number, and chunks are then not narrowed.
+    """
+    workers = getattr(executor, "_max_workers", None)
+    return workers if isinstance(workers, int) and workers > 0 else 1
 
 
 def _score_on_threads(
@@ -333,7 +412,7 @@ def _score_on(
 ) -> Iterator[ScoreRecord]:
     futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
     try:
-        for ref, members in _groups(items, chunk_size):
+        for ref, members in _groups(items, chunk_size, _workers_of(executor)):
             try:
                 future = executor.submit(task, ref, members, options)
             except RuntimeError as error:  # shut down, or broken
