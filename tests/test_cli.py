@@ -528,7 +528,7 @@ def data_rows(path: Path) -> int:
 def test_interrupted_batch_resumes_to_the_uninterrupted_table(
     tmp_path: Path, stop: str, workers: str
 ) -> None:
-    count = 30
+    count = 60
     pairs = slow_dataset(tmp_path, count)
     base = ["batch", pairs, "--downsample", "off", "-j", workers, "--chunk-size", "1"]
     complete = run([*base, "-o", "complete.csv"], cwd=tmp_path)
@@ -548,10 +548,16 @@ def test_interrupted_batch_resumes_to_the_uninterrupted_table(
         data_rows(output) < 3 and process.poll() is None and time.monotonic() < deadline
     ):
         time.sleep(0.01)
+    # Freeze the whole run at once, so that on a busy machine it cannot
+    # finish between the check above and the signal below.
+    os.killpg(process.pid, signal.SIGSTOP)
+    frozen_at = data_rows(output)
+    assert 3 <= frozen_at < count, f"the run was not stopped part-way ({frozen_at})"
     if stop == "SIGKILL":
         os.killpg(process.pid, signal.SIGKILL)
     else:
         process.send_signal(signal.SIGINT)  # Ctrl+C reaches the main process
+        os.killpg(process.pid, signal.SIGCONT)  # it handles SIGINT once resumed
     _, stderr = process.communicate(timeout=TIMEOUT)
     written = data_rows(output)
     assert 3 <= written < count, f"the run was not stopped part-way ({written} rows)"
