@@ -112,7 +112,7 @@ def time_batch(table: Path, output: Path, workers: int) -> float:
         str(table),
         "--output",
         str(output),
-        "--workers",
+        "--processes",
         str(workers),
         "--no-progress",
     ]
