@@ -797,6 +797,7 @@ def test_rounding_to_the_printed_digits_is_always_allowed(
     assert 10.0**-digits > _allowed(printed)
 
 
+@pytest.mark.e2e  # writes and scores the benchmark's full-size PNG set: 15 s
 def test_the_guide_s_synthetic_set_is_in_kadid_layout(tmp_path: Path) -> None:
     """benchmarks/synthetic_kadid.py, which made the guide's table."""
     import sys
