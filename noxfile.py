@@ -54,7 +54,9 @@ def tests_no_pyfftw(session: nox.Session) -> None:
     """
     session.install(*CORE_WITHOUT_PYFFTW)
     session.install("--no-deps", "-e", ".", env=REQUIRE_COMPILED)
-    session.install("pytest>=8", "hypothesis>=6.100")
+    # The whole test group: pytest imports every test module to select the
+    # marked tests, whatever those modules import.  None of it needs pyFFTW.
+    session.install(*group("test"))
     session.run(
         "python",
         "-c",

@@ -145,7 +145,7 @@ def test_the_lock_of_a_killed_run_does_not_block_the_next(tmp_path: Path) -> Non
 
 
 def test_an_output_deleted_mid_run_is_not_reported_as_success(tmp_path: Path) -> None:
-    pairs = write_pairs(tmp_path, 24, 128)
+    pairs = write_pairs(tmp_path, 96, 128)  # long enough to pause mid-run when busy
     output = tmp_path / "s.csv"
     process = start(["batch", pairs, "-o", output, "-j", "1", *SLOW], cwd=tmp_path)
     wait_for(lambda: rows_in(output) >= 2 or process.poll() is not None, "rows")

@@ -403,21 +403,34 @@ class _Stopped(Exception):  # noqa: N818 - a signal, not an error
         self.signum = signum
 
 
-def _raise_stopped(signum: int, _frame: FrameType | None) -> None:
-    raise _Stopped(signum)
+def _stop_exception(signum: int) -> BaseException:
+    """Return the exception a stop signal raises: Ctrl+C's own, or _Stopped."""
+    return KeyboardInterrupt() if signum == signal.SIGINT else _Stopped(signum)
 
 
 @contextmanager
-def _stop_signals_raise() -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into :class:`_Stopped` inside the block."""
+def _stop_signals_raise() -> Iterator[list[int]]:
+    """Turn SIGINT, SIGTERM and SIGHUP into exceptions inside the block.
+
+    The handler raises at once, and also records the signal in the list
+    it yields: an exception raised while Python happens to run a finaliser
+    (garbage collection, a weak reference's callback) is printed and
+    dropped, so the caller checks the list after each row as well.
+    """
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        received.append(signum)
+        raise _stop_exception(signum)
+
     previous = {
-        number: signal.signal(number, _raise_stopped) for number in STOP_SIGNALS
+        number: signal.signal(number, stop) for number in (signal.SIGINT, *STOP_SIGNALS)
     }
     try:
-        yield
+        yield received
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -687,7 +700,7 @@ def _run_batch(
     written = 0
     try:
         with (
-            _stop_signals_raise(),
+            _stop_signals_raise() as received,
             _executor(min(processes, max(1, len(todo)))) as executor,
         ):
             records = score_pairs(
@@ -697,6 +710,8 @@ def _run_batch(
                 table.write(record)
                 written += 1
                 bar.update(1)
+                if received:  # its exception was raised in a finaliser, and lost
+                    raise _stop_exception(received[0])
     except (KeyboardInterrupt, _Stopped) as stop:
         bar.close()
         written = _rows_in(table, default=done + written) - done
