@@ -560,7 +560,10 @@ def test_interrupted_batch_resumes_to_the_uninterrupted_table(
         os.killpg(process.pid, signal.SIGCONT)  # it handles SIGINT once resumed
     _, stderr = process.communicate(timeout=TIMEOUT)
     written = data_rows(output)
-    assert 3 <= written < count, f"the run was not stopped part-way ({written} rows)"
+    assert 3 <= written < count, (
+        f"the run was not stopped part-way ({written} rows, {frozen_at} when "
+        f"paused; exit code {process.returncode}):\n{stderr[-2000:]}"
+    )
     if stop == "SIGINT":
         assert process.returncode == 130
         assert "interrupted after" in stderr
