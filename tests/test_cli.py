@@ -25,6 +25,7 @@ import pytest
 from scipy.stats import kendalltau, pearsonr, spearmanr
 from skimage import data
 from skimage.filters import gaussian
+from subprocesses import WITH_DEFAULT_SIGNALS
 
 import fsimlib
 
@@ -536,7 +537,13 @@ def test_interrupted_batch_resumes_to_the_uninterrupted_table(
 
     output = tmp_path / "interrupted.csv"
     process = subprocess.Popen(
-        [*SCRIPT, *map(os.fspath, base), "-o", os.fspath(output)],
+        [
+            *WITH_DEFAULT_SIGNALS,
+            *SCRIPT,
+            *map(os.fspath, base),
+            "-o",
+            os.fspath(output),
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

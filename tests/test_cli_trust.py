@@ -26,6 +26,7 @@ import numpy as np
 import psutil
 import pytest
 from skimage import data
+from subprocesses import WITH_DEFAULT_SIGNALS
 
 import fsimlib
 from fsimlib._io import DEFAULT_MAX_PIXELS
@@ -52,7 +53,7 @@ def start(
     args: Sequence[str | os.PathLike[str]], *, cwd: Path
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*SCRIPT, *map(os.fspath, args)],
+        [*WITH_DEFAULT_SIGNALS, *SCRIPT, *map(os.fspath, args)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -415,3 +416,32 @@ def test_a_decompression_bomb_is_a_one_line_error(tmp_path: Path) -> None:
     result = run(["compare", "bomb.png", "bomb.png"], cwd=tmp_path)
     assert result.returncode == 1
     one_line_error(result.stderr, "pixels")
+
+
+@pytest.mark.e2e
+def test_a_signal_the_run_was_started_ignoring_stays_ignored(tmp_path: Path) -> None:
+    # As under nohup: SIGHUP ignored from the start must not stop the batch.
+    pairs = write_pairs(tmp_path, 12, 128)
+    output = tmp_path / "s.csv"
+    ignore_hangup = [
+        sys.executable,
+        "-c",
+        "import os, signal, sys; signal.signal(signal.SIGHUP, signal.SIG_IGN); "
+        "os.execv(sys.argv[1], sys.argv[1:])",
+    ]
+    command = [*SCRIPT, "batch", str(pairs), "-o", str(output), "-j", "1", *SLOW]
+    process = subprocess.Popen(
+        [*ignore_hangup, *command],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_for(lambda: rows_in(output) >= 1 or process.poll() is not None, "a row")
+    process.send_signal(signal.SIGSTOP)  # so that it is surely mid-run
+    assert process.poll() is None, "the run ended before it could be signalled"
+    process.send_signal(signal.SIGHUP)
+    process.send_signal(signal.SIGCONT)
+    _, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, stderr
+    assert rows_in(output) == 12

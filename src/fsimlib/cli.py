@@ -426,8 +426,12 @@ def _stop_signals_raise() -> Iterator[list[int]]:
         received.append(signum)
         raise _stop_exception(signum)
 
+    # A signal the command was started ignoring stays ignored: Ctrl+C for a
+    # job a script ran in the background, SIGHUP under nohup.
     previous = {
-        number: signal.signal(number, stop) for number in (signal.SIGINT, *STOP_SIGNALS)
+        number: signal.signal(number, stop)
+        for number in (signal.SIGINT, *STOP_SIGNALS)
+        if signal.getsignal(number) is not signal.SIG_IGN
     }
     try:
         yield received
