@@ -134,6 +134,15 @@ class Reference:
             check_scaled_values(low, high, self._options_range, REFERENCE_RANGE)
         return prepared
 
+    def _distorted_features(
+        self, image: ArrayLike, *, chromatic: bool
+    ) -> ImageFeatures:
+        """Validate a distorted image and compute its features."""
+        prepared = self._prepare_distorted(image)
+        return extract_features(
+            prepared.array, prepared.layout, self._options, chromatic=chromatic
+        )
+
     def compare(self, image: ArrayLike, /) -> FSIMResult:
         """FSIM, FSIMc and the maps of ``image`` against the reference.
 
@@ -147,10 +156,7 @@ class Reference:
         FSIMResult
             As :func:`fsimlib.compare` (the reference is ``image1``).
         """
-        prepared = self._prepare_distorted(image)
-        features = extract_features(
-            prepared.array, prepared.layout, self._options, chromatic=True
-        )
+        features = self._distorted_features(image, chromatic=True)
         return score_features(self._features, features, self._options.factor)
 
     def fsim(self, image: ArrayLike, /, *, chromatic: bool = False) -> float:
@@ -169,10 +175,7 @@ class Reference:
             Exactly :func:`fsimlib.fsim` of the reference and ``image``.
         """
         chromatic = check_flag(chromatic, "chromatic")
-        prepared = self._prepare_distorted(image)
-        features = extract_features(
-            prepared.array, prepared.layout, self._options, chromatic=chromatic
-        )
+        features = self._distorted_features(image, chromatic=chromatic)
         return pair_score(self._features, features, chromatic=chromatic)
 
     def scores(self, image: ArrayLike, /) -> Scores:
@@ -207,8 +210,5 @@ class Reference:
         >>> scores.fsimc == fsimlib.fsim(image, shifted, chromatic=True)
         True
         """
-        prepared = self._prepare_distorted(image)
-        features = extract_features(
-            prepared.array, prepared.layout, self._options, chromatic=True
-        )
+        features = self._distorted_features(image, chromatic=True)
         return pair_scores(self._features, features)
