@@ -531,32 +531,34 @@ def _paths(count: int) -> list[str]:
     return [f"image{i}.png" for i in range(count)]
 
 
-@pytest.mark.parametrize(
-    ("count", "chunk_size", "workers", "sizes"),
-    [
-        # 125 distorted images of a reference, 2 workers: chunks of 4.
-        (125, 4, 2, [4] * 31 + [1]),
-        # 5 of a reference, 2 workers: 3 + 2, not 4 + 1 nor one task of 5.
-        (5, 4, 2, [3, 2]),
-        (5, 100, 2, [3, 2]),
-        (3, 4, 4, [1, 1, 1]),
-        (6, 10, 1, [6]),
-    ],
-)
-def test_chunks_share_a_reference_between_workers(
-    count: int, chunk_size: int, workers: int, sizes: list[int]
-) -> None:
-    pairs = [fsimlib.datasets.PairRecord("ref.png", path) for path in _paths(count)]
-    tasks = _pipeline._groups(pairs, chunk_size, workers)
-    assert [len(members) for _, members in tasks] == sizes
-    flat = [member for _, members in tasks for member in members]
-    assert flat == [(i, path) for i, path in enumerate(_paths(count))]
-
-
 def test_chunks_follow_the_pools_worker_count() -> None:
     with ThreadPoolExecutor(3) as pool:
         assert _pipeline._workers_of(pool) == 3
     assert _pipeline._workers_of(FailingExecutor()) == 1
+
+
+class ClientLike:
+    """What a dask client's executor keeps: a client that counts threads."""
+
+    def __init__(self, nthreads: dict[str, int] | Exception) -> None:
+        self._nthreads = nthreads
+
+    def nthreads(self) -> dict[str, int]:
+        if isinstance(self._nthreads, Exception):
+            raise self._nthreads
+        return self._nthreads
+
+
+@pytest.mark.parametrize(
+    ("nthreads", "workers"),
+    [({"tcp://a": 2, "tcp://b": 4}, 6), ({}, 1), (OSError("gone"), 1)],
+)
+def test_chunks_follow_a_clients_thread_count(
+    nthreads: dict[str, int] | Exception, workers: int
+) -> None:
+    executor = FailingExecutor()
+    executor._client = ClientLike(nthreads)  # type: ignore[attr-defined]
+    assert _pipeline._workers_of(executor) == workers
 
 
 class RecordingReader:

@@ -581,7 +581,10 @@ def _batch_pairs(
     type=click.IntRange(min=1),
     default=DEFAULT_CHUNK_SIZE,
     show_default=True,
-    help="Distorted images of one reference per worker task.",
+    help=(
+        "The most distorted images of one reference per worker task; chunks "
+        "shrink towards the end of the run."
+    ),
 )
 @click.option(
     "--retry-errors",

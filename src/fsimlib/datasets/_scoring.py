@@ -14,7 +14,6 @@ import collections
 import contextlib
 import functools
 import itertools
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -33,10 +32,11 @@ from fsimlib._validation import Precision
 from fsimlib.backends._fft import resolve_workers
 from fsimlib.backends._seam import carry_context
 
+from ._chunks import group_by_reference, plan_tasks
 from ._records import PairRecord, PathLike, ScoreRecord
 
-#: Distorted images per task when an executor is used.
-DEFAULT_CHUNK_SIZE = 4
+#: The most distorted images per task when an executor is used.
+DEFAULT_CHUNK_SIZE = 64
 
 # One task's outcome per pair: (position, fsim, fsimc, error).
 _Outcome = tuple[int, float | None, float | None, str | None]
@@ -196,33 +196,6 @@ def _as_pair(item: object, position: int) -> PairRecord:
     raise TypeError(msg)
 
 
-def _groups(
-    pairs: Sequence[PairRecord], chunk_size: int | None, workers: int = 1
-) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Pairs grouped by reference (in order of first appearance), chunked.
-
-    A reference's pairs are cut into chunks of at most ``chunk_size``, and
-    of at most ``ceil(pairs / workers)``, so that a reference with few
-    pairs is still shared by every worker rather than left to one while
-    the others idle.
-    """
-    by_reference: dict[str, list[tuple[int, str]]] = {}
-    for position, pair in enumerate(pairs):
-        by_reference.setdefault(os.fspath(pair.ref), []).append(
-            (position, os.fspath(pair.dist))
-        )
-    tasks: list[tuple[str, list[tuple[int, str]]]] = []
-    for ref, members in by_reference.items():
-        step = len(members)
-        if chunk_size is not None:
-            step = min(chunk_size, -(-len(members) // max(1, workers)))
-        tasks.extend(
-            (ref, members[start : start + step])
-            for start in range(0, len(members), step)
-        )
-    return tasks
-
-
 @document_options(
     workers=(
         "Without an ``executor``, they score that many tasks at once, one "
@@ -268,14 +241,18 @@ def score_pairs(
         paths.  ``None`` (default) scores in this process, one pair at a
         time.  The executor is not shut down.
     chunk_size : int, optional
-        Distorted images per task with an executor (default 4); with a
-        standard-library pool of ``w`` workers, a reference's ``n`` images
-        go in chunks of at most ``ceil(n / w)`` too, so that every worker
-        gets a share.  Smaller chunks give finer progress and lose less
-        when a run is killed; a worker process keeps its last few prepared
-        references, so chunks of one reference that it runs in turn share
-        the preparation.  Within a task the next images are decoded on a
-        thread while the current one is scored.  Results do not depend on
+        The most distorted images of one reference per task with an
+        executor (default 64).  Chunks shrink as the run nears its end: a
+        chunk holds at most ``ceil(r / (2 * w))`` of the ``r`` pairs not
+        yet planned, for an executor of ``w`` workers (a standard-library
+        pool's ``max_workers``, a dask client's threads), so that the last
+        tasks are short and no worker idles while another finishes a long
+        one.  Big chunks cost less per pair; smaller ones give finer
+        progress and lose less when a run is killed.  A worker process
+        keeps its last few prepared references, so chunks of one reference
+        that it runs in turn share the preparation.  Within a task the
+        next images are decoded on a thread while the current one is
+        scored.  Results do not depend on
         the chunk size nor on the number of workers.
     {options}
 
@@ -377,7 +354,7 @@ def _records(
 def _score_here(
     items: Sequence[PairRecord], options: FSIMOptions
 ) -> Iterator[ScoreRecord]:
-    for ref, members in _groups(items, None):
+    for ref, members in group_by_reference(items):
         # Each record is yielded as soon as it is known.
         yield from _records(items, _score_group(ref, members, options))
 
@@ -385,11 +362,23 @@ def _score_here(
 def _workers_of(executor: Executor) -> int:
     """How many tasks ``executor`` runs at once, if it says; else 1.
 
-    The standard library's pools keep it in ``_max_workers``; other
-    executors (dask's) give no number, and chunks are then not narrowed.
+    The standard library's pools keep it in ``_max_workers``; a
+    ``dask.distributed`` executor's client counts its workers' threads.
+    An executor that tells neither is taken to have one worker, which
+    gives chunks of ``chunk_size`` until the last few.
     """
     workers = getattr(executor, "_max_workers", None)
-    return workers if isinstance(workers, int) and workers > 0 else 1
+    if isinstance(workers, int) and workers > 0:
+        return workers
+    nthreads = getattr(getattr(executor, "_client", None), "nthreads", None)
+    if callable(nthreads):
+        try:
+            total = sum(nthreads().values())
+        except Exception:  # a count is a hint, never an error
+            return 1
+        if isinstance(total, int) and total > 0:
+            return total
+    return 1
 
 
 def _score_on_threads(
@@ -412,7 +401,7 @@ def _score_on(
 ) -> Iterator[ScoreRecord]:
     futures: dict[Future[list[_Outcome]], list[tuple[int, str]]] = {}
     try:
-        for ref, members in _groups(items, chunk_size, _workers_of(executor)):
+        for ref, members in plan_tasks(items, chunk_size, _workers_of(executor)):
             try:
                 future = executor.submit(task, ref, members, options)
             except RuntimeError as error:  # shut down, or broken
