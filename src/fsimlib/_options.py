@@ -321,12 +321,16 @@ class FileKeywords(_AnyImageKeywords, total=False):
     channel_axis: None
 
 
-def options_from_keywords(function: str, keywords: Mapping[str, Any]) -> FSIMOptions:
+def options_from_keywords(
+    function: str, keywords: Mapping[str, Any], *, files: bool = False
+) -> FSIMOptions:
     """Make the options from the ``**options`` the entry point ``function`` was given.
 
-    A name that is not an option is refused with the error Python raises
-    for an unknown keyword argument, so that the entry point behaves as if
-    its options were written out in its signature.
+    A name that is not an option is refused first, with the error Python
+    raises for an unknown keyword argument, so that the entry point behaves
+    as if its options were written out in its signature.  With ``files``
+    (an entry point that reads image files), a ``channel_axis`` other than
+    None is refused next (:func:`check_files_channel_axis`).
 
     Raises
     ------
@@ -340,6 +344,8 @@ def options_from_keywords(function: str, keywords: Mapping[str, Any]) -> FSIMOpt
         if name not in names:
             msg = f"{function}() got an unexpected keyword argument {name!r}"
             raise TypeError(msg)
+    if files:
+        check_files_channel_axis(keywords.get("channel_axis"))
     return FSIMOptions(**keywords)
 
 

@@ -28,7 +28,6 @@ from fsimlib._options import (
     GRADIENT_NAMES,
     FileKeywords,
     FSIMOptions,
-    check_files_channel_axis,
     document_options,
     options_from_keywords,
 )
@@ -496,6 +495,10 @@ def evaluate(
     >>> result.summary["pairs"], round(overall["srocc"], 6)
     (5, 1.0)
     """
+    if "gradient" in options:
+        # The default is a name; another must be one too.
+        _check_gradient_name(options["gradient"])
+    fsim_options = options_from_keywords("evaluate", options, files=True)
     base = Path(root)
     if database is None:
         described = detect_database(base)
@@ -503,11 +506,6 @@ def evaluate(
         described = database
     else:
         described = get_database(database)
-    if "gradient" in options:
-        # The default is a name; another must be one too.
-        _check_gradient_name(options["gradient"])
-    check_files_channel_axis(options.get("channel_axis"))
-    fsim_options = options_from_keywords("evaluate", options)
     table = database_pairs(base, described)
     settings = provenance(fsim_options)
     record = {**settings, "database": described.name}

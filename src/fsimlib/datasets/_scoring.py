@@ -24,7 +24,6 @@ from fsimlib._io import LoadedImage, read_image
 from fsimlib._options import (
     FileKeywords,
     FSIMOptions,
-    check_files_channel_axis,
     document_options,
     options_from_keywords,
 )
@@ -335,6 +334,7 @@ def score_pairs(
     >>> records[2].error.startswith("no such image file")
     True
     """
+    fsim_options = options_from_keywords("score_pairs", options, files=True)
     given: object = executor
     if given is not None and not isinstance(given, Executor):
         msg = (
@@ -350,8 +350,6 @@ def score_pairs(
     ):
         msg = f"chunk_size must be a positive int, got {chunk_size!r}"
         raise ValueError(msg)
-    check_files_channel_axis(options.get("channel_axis"))
-    fsim_options = options_from_keywords("score_pairs", options)
     threads = resolve_workers(workers)
     items = [_as_pair(item, position) for position, item in enumerate(pairs)]
     if executor is not None:
