@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import inspect
 import re
+import typing
 from collections.abc import Callable
 from dataclasses import MISSING, Field, fields
+from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from numpydoc.docscrape import FunctionDoc
@@ -24,7 +27,13 @@ from numpydoc.docscrape import FunctionDoc
 import fsimlib
 from fsimlib import cli, databases
 from fsimlib._cli_options import options_from_flags
-from fsimlib._options import FILE_OPTIONS, GRADIENT_NAMES, PRECISIONS, WORKERS_DOC
+from fsimlib._options import (
+    FILE_OPTIONS,
+    GRADIENT_NAMES,
+    PRECISIONS,
+    WORKERS_DOC,
+    FileKeywords,
+)
 
 OPTIONS: dict[str, Field[Any]] = {
     item.name: item for item in fields(fsimlib.FSIMOptions)
@@ -119,6 +128,75 @@ def test_the_options_documentation_is_that_of_fsim_options(entry: str) -> None:
         assert kind == "int, optional"
         assert text.startswith(" ".join(WORKERS_DOC.split())), entry
         assert _keywords(function)["workers"].default is None
+
+
+#: The entry points that read image files, whose ``channel_axis`` is None.
+FILE_ENTRY_POINTS = ("score_pairs", "databases.evaluate")
+
+
+def _target(function: Callable[..., Any]) -> Callable[..., Any]:
+    return function.__init__ if inspect.isclass(function) else function  # type: ignore[misc]
+
+
+def test_the_keywords_type_has_the_names_and_types_of_the_fields() -> None:
+    """FSIMKeywords, what type checkers see of ``**options``, is FSIMOptions."""
+    fields_types = typing.get_type_hints(fsimlib.FSIMOptions)
+    assert typing.get_type_hints(fsimlib.FSIMKeywords) == fields_types
+    assert fsimlib.FSIMKeywords.__optional_keys__ == frozenset(OPTIONS)
+    assert fsimlib.FSIMKeywords.__required_keys__ == frozenset()
+    # Files: the same, but channel_axis can only be None.
+    assert typing.get_type_hints(FileKeywords) == {
+        **fields_types,
+        "channel_axis": type(None),
+    }
+    assert FileKeywords.__optional_keys__ == frozenset(OPTIONS)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRY_POINTS if e != "phase_congruency"])
+def test_the_signature_spells_the_options_out_in_their_order(entry: str) -> None:
+    """At run time the options are keywords, after the entry point's own,
+    before ``workers``, with the types of FSIMKeywords: as if written out."""
+    function, names, others = ENTRY_POINTS[entry]
+    parameters = list(inspect.signature(function).parameters.values())
+    assert all(p.kind is not inspect.Parameter.VAR_KEYWORD for p in parameters)
+    keywords = [p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
+    start = keywords.index(names[0])
+    assert keywords[start : start + len(names)] == list(names)
+    own_after = ["workers"] if "workers" in others else []
+    assert keywords[start + len(names) :] == own_after
+    assert set(keywords[:start]) == others - set(own_after)
+    hints = typing.get_type_hints(_target(function))
+    unpacked = FileKeywords if entry in FILE_ENTRY_POINTS else fsimlib.FSIMKeywords
+    for name, kind in typing.get_type_hints(unpacked).items():
+        assert hints[name] == kind, (entry, name)
+
+
+def _call(entry: str, tmp_path: Path, **keywords: Any) -> object:
+    image = np.zeros((16, 16), dtype=np.uint8)
+    if entry == "fsim":
+        return fsimlib.fsim(image, image, **keywords)
+    if entry == "compare":
+        return fsimlib.compare(image, image, **keywords)
+    if entry == "Reference":
+        return fsimlib.Reference(image, **keywords)
+    if entry == "fsim_batch":
+        return fsimlib.fsim_batch(image, image[np.newaxis], **keywords)
+    if entry == "score_pairs":
+        return fsimlib.datasets.score_pairs([], **keywords)
+    return databases.evaluate(tmp_path, output=tmp_path / "out", **keywords)
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRY_POINTS if e != "phase_congruency"])
+def test_an_unknown_keyword_is_refused_as_python_refuses_it(
+    entry: str, tmp_path: Path
+) -> None:
+    name = _target(ENTRY_POINTS[entry][0]).__qualname__
+    wording = f"{name}() got an unexpected keyword argument 'colour'"
+    with pytest.raises(TypeError, match=rf"^{re.escape(wording)}$"):
+        _call(entry, tmp_path, colour=True)
+    with pytest.raises(ValueError, match="precision must be one of"):
+        _call(entry, tmp_path, precision="float16")
+    assert not (tmp_path / "out").exists()
 
 
 def test_the_options_object_documents_its_own_fields() -> None:

@@ -2,9 +2,10 @@
 
 The top level holds what a metric user needs: the metric (:func:`fsim`,
 :func:`compare`, :class:`Reference`, :func:`fsim_batch`), its options
-(:class:`FSIMOptions`, :class:`PhaseCongruencyParameters`, the gradient
-operators), the feature map (:func:`phase_congruency`), the preprocessing
-it applies, and reading images.  The layers around it are subpackages:
+(:class:`FSIMOptions` and its :class:`FSIMKeywords`,
+:class:`PhaseCongruencyParameters`, the gradient operators), the feature
+map (:func:`phase_congruency`), the preprocessing it applies, and reading
+images.  The layers around it are subpackages:
 
 * :mod:`fsimlib.datasets`: tables of image-file pairs, scored on any
   executor into resumable score files;
@@ -21,7 +22,7 @@ from ._examples import ExamplePair, example_pairs
 from ._gradient import PREWITT, SCHARR, SOBEL, GradientOperator, GradientSpec
 from ._io import LoadedImage, read_image
 from ._metric import compare, fsim
-from ._options import FSIMOptions
+from ._options import FSIMKeywords, FSIMOptions
 from ._pair import FSIMResult, Scores
 from ._parameters import PhaseCongruencyParameters
 from ._phase_congruency import phase_congruency
@@ -34,6 +35,7 @@ __all__ = [
     "SOBEL",
     "YIQ",
     "ExamplePair",
+    "FSIMKeywords",
     "FSIMOptions",
     "FSIMResult",
     "GradientOperator",

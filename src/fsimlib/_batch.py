@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._gradient import GradientSpec
 from ._metric import fsim
-from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
-from ._parameters import PhaseCongruencyParameters
+from ._options import FSIMKeywords, document_options, options_from_keywords
 from ._pil import convert_pillow_stack
 from ._reference import Reference
-from ._validation import Precision, as_real_array, check_flag, image_layout
+from ._validation import as_real_array, check_flag, image_layout
 from .backends._fft import resolve_workers
 from .backends._seam import carry_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @document_options(workers="They score that many pairs at once, one thread per pair.")
@@ -25,13 +27,8 @@ def fsim_batch(
     /,
     *,
     chromatic: bool = False,
-    data_range: float | None = None,
-    channel_axis: int | None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
+    **options: Unpack[FSIMKeywords],
 ) -> NDArray[np.float64]:
     """FSIM (or FSIMc) of every pair in two stacks of images.
 
@@ -79,6 +76,8 @@ def fsim_batch(
     True
     """
     chromatic = check_flag(chromatic, "chromatic")
+    fsim_options = options_from_keywords("fsim_batch", options)
+    channel_axis = fsim_options.channel_axis
     stack1 = as_real_array(convert_pillow_stack(images1, "images1"), "images1")
     stack2 = as_real_array(convert_pillow_stack(images2, "images2"), "images2")
     threads = resolve_workers(workers)
@@ -91,9 +90,9 @@ def fsim_batch(
     check_stack_layout(stack2, "images2", channel_axis)
     if stack1.ndim == stack2.ndim:
         check_stack_layout(stack1, "images1", channel_axis)
-    options = FSIMOptions.from_arguments(locals()).keywords()
+    keywords = fsim_options.keywords()
     if stack1.ndim == stack2.ndim - 1:
-        reference = Reference(stack1, **options)
+        reference = Reference(stack1, **keywords)
 
         def score(index: int) -> float:
             return reference.fsim(stack2[index], chromatic=chromatic)
@@ -107,7 +106,7 @@ def fsim_batch(
             raise ValueError(msg)
 
         def score(index: int) -> float:
-            return fsim(stack1[index], stack2[index], chromatic=chromatic, **options)
+            return fsim(stack1[index], stack2[index], chromatic=chromatic, **keywords)
 
     else:
         msg = (

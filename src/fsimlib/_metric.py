@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from numpy.typing import ArrayLike
 
 from ._features import ImageFeatures, extract_features
-from ._gradient import GradientSpec
-from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
+from ._options import FSIMKeywords, FSIMOptions, document_options, options_from_keywords
 from ._pair import (
     FSIMResult,
     PreparedImage,
@@ -18,8 +18,10 @@ from ._pair import (
     score_features,
 )
 from ._parallel import map_pair
-from ._parameters import PhaseCongruencyParameters
-from ._validation import Precision, check_flag, check_pair_layout
+from ._validation import check_flag, check_pair_layout
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["FSIMResult", "compare", "fsim"]
 
@@ -80,13 +82,8 @@ def fsim(
     /,
     *,
     chromatic: bool = False,
-    data_range: float | None = None,
-    channel_axis: int | None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
+    **options: Unpack[FSIMKeywords],
 ) -> float:
     """Feature similarity index (FSIM, or FSIMc with ``chromatic=True``).
 
@@ -164,9 +161,9 @@ def fsim(
     1.0
     """
     chromatic = check_flag(chromatic, "chromatic")
-    options = FSIMOptions.from_arguments(locals())
+    fsim_options = options_from_keywords("fsim", options)
     features1, features2, _ = _pair_features(
-        image1, image2, chromatic=chromatic, options=options, workers=workers
+        image1, image2, chromatic=chromatic, options=fsim_options, workers=workers
     )
     return pair_score(features1, features2, chromatic=chromatic)
 
@@ -177,13 +174,8 @@ def compare(
     image2: ArrayLike,
     /,
     *,
-    data_range: float | None = None,
-    channel_axis: int | None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
+    **options: Unpack[FSIMKeywords],
 ) -> FSIMResult:
     """FSIM and FSIMc of a pair, with the maps behind them.
 
@@ -220,8 +212,8 @@ def compare(
     >>> result.fsimc <= result.fsim
     True
     """
-    options = FSIMOptions.from_arguments(locals())
+    fsim_options = options_from_keywords("compare", options)
     features1, features2, factor = _pair_features(
-        image1, image2, chromatic=True, options=options, workers=workers
+        image1, image2, chromatic=True, options=fsim_options, workers=workers
     )
     return score_features(features1, features2, factor)

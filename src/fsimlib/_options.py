@@ -7,8 +7,15 @@ option keywords from this one definition: their names and defaults are the
 fields of :class:`FSIMOptions`, their documentation is each field's
 ``doc`` metadata (put into the entry points' docstrings by
 :func:`document_options`), their checks are :meth:`FSIMOptions.__post_init__`
-and what a result file records of them is :meth:`FSIMOptions.record`.  A new
-option is added here, and a test fails until every entry point takes it.
+and what a result file records of them is :meth:`FSIMOptions.record`.
+
+The entry points take the options as ``**options: Unpack[FSIMKeywords]``:
+:class:`FSIMKeywords` tells type checkers the names and types (a test keeps
+it equal to the fields), and :func:`document_options` gives the entry point
+the signature it would have with the options written out, for
+:func:`inspect.signature`, :func:`help` and the documentation.  A new option
+is added here, to :class:`FSIMOptions` and :class:`FSIMKeywords`, and every
+entry point takes it.
 
 ``workers`` is not an option of the score (the scores do not depend on
 it); its meaning, the threads one call may use, is documented once in
@@ -18,10 +25,11 @@ it); its meaning, the threads one call may use, is documented once in
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, ForwardRef, TypedDict, TypeVar, get_type_hints
 
 import numpy as np
 
@@ -46,9 +54,12 @@ __all__ = [
     "GRADIENT_NAMES",
     "PRECISIONS",
     "WORKERS_DOC",
+    "FSIMKeywords",
     "FSIMOptions",
+    "FileKeywords",
     "document_options",
     "option_names",
+    "options_from_keywords",
 ]
 
 #: The reference's phase-congruency parameters.
@@ -211,36 +222,6 @@ class FSIMOptions:
         check_precision(self.precision)
         check_pc_parameters(self.pc_parameters)
 
-    @classmethod
-    def from_arguments(cls, arguments: Mapping[str, Any]) -> FSIMOptions:
-        """Make the options from an entry point's arguments (its ``locals()``).
-
-        Every entry point takes the options as keywords of its own
-        signature, with the names of the fields; this collects those among
-        ``arguments`` (other names are left out), so that no entry point
-        writes the list of options out again.
-
-        Parameters
-        ----------
-        arguments : Mapping[str, Any]
-            Names to values, e.g. ``locals()`` at the start of a function.
-
-        Returns
-        -------
-        FSIMOptions
-            The options, checked.
-
-        Examples
-        --------
-        >>> import fsimlib
-        >>> def my_metric(image, *, gradient="scharr", precision="float64"):
-        ...     return fsimlib.FSIMOptions.from_arguments(locals())
-        >>> my_metric(None, gradient="sobel").gradient
-        'sobel'
-        """
-        names = option_names()
-        return cls(**{name: arguments[name] for name in names if name in arguments})
-
     def keywords(self) -> dict[str, Any]:
         """Return the options as keyword arguments of the entry points.
 
@@ -291,6 +272,81 @@ class FSIMOptions:
             "precision": self.precision,
             "pc_parameters": dataclasses.asdict(self.pc_parameters),
         }
+
+
+class _AnyImageKeywords(TypedDict, total=False):
+    """The options that do not depend on how the images are given."""
+
+    data_range: float | None
+    downsample: bool | int
+    gradient: GradientSpec
+    precision: Precision
+    pc_parameters: PhaseCongruencyParameters
+
+
+class FSIMKeywords(_AnyImageKeywords, total=False):
+    """The options as keyword arguments, for type checkers: ``**options``.
+
+    The keys and types of the fields of :class:`FSIMOptions` (a test keeps
+    the two equal).  The entry points take their options as
+    ``**options: Unpack[FSIMKeywords]``, so that a type checker checks the
+    names and types of the options given; at run time their signatures
+    show every option with its default.  A function that passes options on
+    takes them the same way, ``**options: Unpack[fsimlib.FSIMKeywords]``
+    (``Unpack`` from :mod:`typing`, or ``typing_extensions`` before Python
+    3.11), and a set of options can be kept in a typed dictionary:
+
+    Examples
+    --------
+    >>> import fsimlib
+    >>> from skimage import data
+    >>> image = data.camera()
+    >>> options: fsimlib.FSIMKeywords = {"gradient": "sobel", "downsample": 2}
+    >>> fsimlib.fsim(image, image[::-1], **options) == fsimlib.fsim(
+    ...     image, image[::-1], gradient="sobel", downsample=2
+    ... )
+    True
+    """
+
+    channel_axis: int | None
+
+
+class FileKeywords(_AnyImageKeywords, total=False):
+    """The options of the entry points that read image files.
+
+    As :class:`FSIMKeywords`, but ``channel_axis`` can only be None: image
+    files are read with their channels last.
+    """
+
+    channel_axis: None
+
+
+def options_from_keywords(
+    function: str, keywords: Mapping[str, Any], *, files: bool = False
+) -> FSIMOptions:
+    """Make the options from the ``**options`` the entry point ``function`` was given.
+
+    A name that is not an option is refused first, with the error Python
+    raises for an unknown keyword argument, so that the entry point behaves
+    as if its options were written out in its signature.  With ``files``
+    (an entry point that reads image files), a ``channel_axis`` other than
+    None is refused next (:func:`check_files_channel_axis`).
+
+    Raises
+    ------
+    TypeError
+        For a keyword that is not an option, or an option of the wrong type.
+    ValueError
+        For an option with a wrong value.
+    """
+    names = option_names()
+    for name in keywords:
+        if name not in names:
+            msg = f"{function}() got an unexpected keyword argument {name!r}"
+            raise TypeError(msg)
+    if files:
+        check_files_channel_axis(keywords.get("channel_axis"))
+    return FSIMOptions(**keywords)
 
 
 def _gradient_label(gradient: object) -> str:
@@ -360,17 +416,88 @@ T = TypeVar("T")
 MARKER = "{options}"
 
 
+#: The ``**options`` annotations of the entry points, and what they unpack.
+_UNPACKED: dict[str, type] = {
+    "Unpack[FSIMKeywords]": FSIMKeywords,
+    "Unpack[FileKeywords]": FileKeywords,
+}
+
+
+def _annotation_text(annotation: object) -> object:
+    return (
+        annotation.__forward_arg__ if isinstance(annotation, ForwardRef) else annotation
+    )
+
+
+def _spell_out_options(function: Callable[..., Any]) -> None:
+    """Give ``function``, which takes ``**options``, the options as its keywords.
+
+    Its ``__signature__`` becomes the signature it would have with the
+    options written out: each a keyword-only parameter with the default of
+    :class:`FSIMOptions` and the annotation of the unpacked
+    :class:`FSIMKeywords` (or :class:`FileKeywords`), in the order of the
+    fields, after the function's own keywords and before ``workers``.  Its
+    ``__annotations__`` follow, so that :func:`typing.get_type_hints`
+    resolves them.  A function without ``**options`` is left as it is.
+    """
+    signature = inspect.signature(function)
+    parameters = list(signature.parameters.values())
+    unpacked = [p for p in parameters if p.kind is inspect.Parameter.VAR_KEYWORD]
+    if not unpacked:
+        return
+    (variadic,) = unpacked
+    keywords = _UNPACKED.get(str(variadic.annotation))
+    if keywords is None:
+        msg = (
+            f"{function!r} takes **{variadic.name}: {variadic.annotation}; "
+            f"expected one of {sorted(_UNPACKED)}"
+        )
+        raise ValueError(msg)
+    annotations = keywords.__annotations__
+    options = [
+        inspect.Parameter(
+            item.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=item.default,
+            annotation=_annotation_text(annotations[item.name]),
+        )
+        for item in fields(FSIMOptions)
+    ]
+    own = [p for p in parameters if p is not variadic]
+    workers = [p for p in own if p.name == "workers"]
+    before = [p for p in own if p.name != "workers"]
+    function.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*before, *options, *workers]
+    )
+    hints = get_type_hints(keywords)
+    function.__annotations__ = {
+        **{
+            name: annotation
+            for name, annotation in function.__annotations__.items()
+            if name != variadic.name
+        },
+        **{item.name: hints[item.name] for item in fields(FSIMOptions)},
+    }
+
+
 def document_options(
     names: Iterable[str] | None = None, *, workers: str | None = None
 ) -> Callable[[T], T]:
     """Put the documentation of ``names`` where the docstring says ``{options}``.
 
     The marker stands alone on its line, in a numpydoc ``Parameters``
-    section, indented as the entries around it.
+    section, indented as the entries around it.  An entry point (a
+    function, or a class by its ``__init__``) that takes the options as
+    ``**options: Unpack[FSIMKeywords]`` gets them spelled out in its
+    signature too (see :func:`_spell_out_options`).
     """
     chosen = option_names() if names is None else tuple(names)
 
     def decorate(target: T) -> T:
+        if inspect.isclass(target):
+            _spell_out_options(target.__init__)
+        elif callable(target):
+            _spell_out_options(target)
         doc = target.__doc__ or ""
         lines = doc.splitlines()
         found = [i for i, line in enumerate(lines) if line.strip() == MARKER]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import ArrayLike
 
 from ._features import FeatureOptions, ImageFeatures, extract_features
-from ._gradient import GradientSpec
-from ._options import DEFAULT_PC_PARAMETERS, FSIMOptions, document_options
+from ._options import FSIMKeywords, document_options, options_from_keywords
 from ._pair import (
     REFERENCE_RANGE,
     FSIMResult,
@@ -19,15 +20,16 @@ from ._pair import (
     prepare_image,
     score_features,
 )
-from ._parameters import PhaseCongruencyParameters
 from ._validation import (
-    Precision,
     check_flag,
     check_pair_layout,
     check_scaled_values,
     check_values_within_range,
     resolve_data_range,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @document_options(
@@ -78,18 +80,15 @@ class Reference:
         image: ArrayLike,
         /,
         *,
-        data_range: float | None = None,
-        channel_axis: int | None = None,
-        downsample: bool | int = True,
-        gradient: GradientSpec = "scharr",
-        precision: Precision = "float64",
-        pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
         workers: int | None = None,
+        **options: Unpack[FSIMKeywords],
     ) -> None:
-        options = FSIMOptions.from_arguments(locals())
-        prepared = prepare_image(image, "reference", channel_axis)
-        self._channel_axis = channel_axis
-        self._options: FeatureOptions = feature_options((prepared,), options, workers)
+        fsim_options = options_from_keywords("Reference.__init__", options)
+        prepared = prepare_image(image, "reference", fsim_options.channel_axis)
+        self._channel_axis = fsim_options.channel_axis
+        self._options: FeatureOptions = feature_options(
+            (prepared,), fsim_options, workers
+        )
         self._dtype = prepared.array.dtype
         self._shape = prepared.array.shape
         self._layout = prepared.layout
@@ -98,7 +97,7 @@ class Reference:
         self._options_range = REFERENCE_RANGE / self._options.scale
         self._value_bounds = (
             np.array([np.min(prepared.array), np.max(prepared.array)])
-            if data_range is not None
+            if fsim_options.data_range is not None
             else None
         )
         self._features: ImageFeatures = extract_features(

@@ -21,24 +21,25 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fsimlib._gradient import GradientSpec
 from fsimlib._options import (
-    DEFAULT_PC_PARAMETERS,
     GRADIENT_NAMES,
+    FileKeywords,
     FSIMOptions,
-    check_files_channel_axis,
     document_options,
+    options_from_keywords,
 )
-from fsimlib._parameters import PhaseCongruencyParameters
-from fsimlib._validation import Precision
 from fsimlib.datasets import DEFAULT_CHUNK_SIZE, ScoreFile, provenance, score_pairs
 from fsimlib.stats import Correlation, correlate
 
 from ._catalogue import get_database
 from ._description import Database
 from ._reader import PAIR_FIELDS, DatabaseTable, database_pairs, detect_database
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: What ``evaluate`` writes in its output folder.
 RUN_FILE = "run.json"
@@ -412,12 +413,7 @@ def evaluate(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     chromatic: bool = True,
     progress: bool = False,
-    data_range: float | None = None,
-    channel_axis: None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
+    **options: Unpack[FileKeywords],
 ) -> Evaluation:
     r"""Score every pair of an IQA database and correlate with its opinions.
 
@@ -499,6 +495,10 @@ def evaluate(
     >>> result.summary["pairs"], round(overall["srocc"], 6)
     (5, 1.0)
     """
+    if "gradient" in options:
+        # The default is a name; another must be one too.
+        _check_gradient_name(options["gradient"])
+    fsim_options = options_from_keywords("evaluate", options, files=True)
     base = Path(root)
     if database is None:
         described = detect_database(base)
@@ -506,11 +506,8 @@ def evaluate(
         described = database
     else:
         described = get_database(database)
-    _check_gradient_name(gradient)
-    check_files_channel_axis(channel_axis)
-    options = FSIMOptions.from_arguments(locals())
     table = database_pairs(base, described)
-    settings = provenance(options)
+    settings = provenance(fsim_options)
     record = {**settings, "database": described.name}
     folder = Path(output)
     _claim_output(folder, record)
@@ -519,7 +516,7 @@ def evaluate(
         rows = _score(
             table,
             scores,
-            options,
+            fsim_options,
             executor=executor,
             chunk_size=chunk_size,
             progress=progress,

@@ -17,23 +17,24 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fsimlib._gradient import GradientSpec
 from fsimlib._io import LoadedImage, read_image
 from fsimlib._options import (
-    DEFAULT_PC_PARAMETERS,
+    FileKeywords,
     FSIMOptions,
-    check_files_channel_axis,
     document_options,
+    options_from_keywords,
 )
-from fsimlib._parameters import PhaseCongruencyParameters
 from fsimlib._reference import Reference
-from fsimlib._validation import Precision
 from fsimlib.backends._fft import resolve_workers
 from fsimlib.backends._seam import carry_context
 
 from ._chunks import group_by_reference, plan_tasks
 from ._records import PairRecord, PathLike, ScoreRecord
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 #: The most distorted images per task when an executor is used.
 DEFAULT_CHUNK_SIZE = 64
@@ -209,13 +210,8 @@ def score_pairs(
     *,
     executor: Executor | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    data_range: float | None = None,
-    channel_axis: None = None,
-    downsample: bool | int = True,
-    gradient: GradientSpec = "scharr",
-    precision: Precision = "float64",
-    pc_parameters: PhaseCongruencyParameters = DEFAULT_PC_PARAMETERS,
     workers: int | None = None,
+    **options: Unpack[FileKeywords],
 ) -> Iterator[ScoreRecord]:
     """Score pairs of image files, yielding each result as it is known.
 
@@ -315,6 +311,7 @@ def score_pairs(
     >>> records[2].error.startswith("no such image file")
     True
     """
+    fsim_options = options_from_keywords("score_pairs", options, files=True)
     given: object = executor
     if given is not None and not isinstance(given, Executor):
         msg = (
@@ -330,18 +327,16 @@ def score_pairs(
     ):
         msg = f"chunk_size must be a positive int, got {chunk_size!r}"
         raise ValueError(msg)
-    check_files_channel_axis(channel_axis)
-    options = FSIMOptions.from_arguments(locals())
     threads = resolve_workers(workers)
     items = [_as_pair(item, position) for position, item in enumerate(pairs)]
     if executor is not None:
-        return _score_on(items, options, executor, chunk_size)
+        return _score_on(items, fsim_options, executor, chunk_size)
     if threads > 1:
         # Each task runs in a copy of this thread's context, so that the FFT
         # engine and loops chosen here apply on every thread.
         task = carry_context(score_group)
-        return _score_on_threads(items, options, threads, chunk_size, task)
-    return _score_here(items, options)
+        return _score_on_threads(items, fsim_options, threads, chunk_size, task)
+    return _score_here(items, fsim_options)
 
 
 def _records(
