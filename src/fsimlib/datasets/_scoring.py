@@ -248,8 +248,8 @@ def score_pairs(
         keeps its last few prepared references, so chunks of one reference
         that it runs in turn share the preparation.  Within a task the
         next images are decoded on a thread while the current one is
-        scored.  Results do not depend on
-        the chunk size nor on the number of workers.
+        scored.  Results do not depend on the chunk size nor on the
+        number of workers.
     {options}
 
     Yields
