@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Union
 
-PathLike = Union[str, "os.PathLike[str]"]
+#: A path as the dataset tools take it (a resolved alias: its types are real
+#: objects, not strings to be evaluated in whichever module reads them).
+PathLike = str | os.PathLike[str]
 #: Columns every score table ends with, after the pair table's own.
 SCORE_COLUMNS = ("fsim", "fsimc", "error")
 #: Columns a pair table must have.
