@@ -31,6 +31,9 @@ from subprocesses import WITH_DEFAULT_SIGNALS
 import fsimlib
 from fsimlib._io import DEFAULT_MAX_PIXELS
 
+# Every test runs the command in a subprocess: the end-to-end layer.
+pytestmark = pytest.mark.e2e
+
 SCRIPT = [os.fspath(Path(sys.executable).parent / "fsimlib")]
 TIMEOUT = 180  # seconds; generous for a shared, noisy 2-core machine
 
@@ -349,7 +352,6 @@ def all_gone(processes: list[psutil.Process]) -> bool:
     return not alive
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGKILL"])
 def test_a_stop_signal_leaves_no_process_and_a_resumable_output(
     tmp_path: Path, name: str
@@ -418,7 +420,6 @@ def test_a_decompression_bomb_is_a_one_line_error(tmp_path: Path) -> None:
     one_line_error(result.stderr, "pixels")
 
 
-@pytest.mark.e2e
 def test_a_signal_the_run_was_started_ignoring_stays_ignored(tmp_path: Path) -> None:
     # As under nohup: SIGHUP ignored from the start must not stop the batch.
     pairs = write_pairs(tmp_path, 12, 128)

@@ -736,6 +736,7 @@ def _data_rows(path: Path) -> int:
     return max(0, path.read_bytes().count(b"\n") - 1)
 
 
+@pytest.mark.e2e  # the command in a subprocess, killed mid-run
 def test_a_killed_cli_run_continues_when_started_again(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.needs_extras
+# The demo app in a child process: the end-to-end layer.
+pytestmark = [pytest.mark.needs_extras, pytest.mark.e2e]
 
 pytest.importorskip("gradio")
 
