@@ -15,7 +15,11 @@ from pathlib import Path
 import nox
 
 nox.options.sessions = ["tests", "tests_no_pyfftw", "lint", "typecheck"]
-nox.options.default_venv_backend = "virtualenv"
+# uv (from the test group) makes and fills a session's environment in
+# seconds; without it, virtualenv and pip.  Sessions that check what pip
+# builds (the portable and clang builds) or take torch from this machine's
+# disk (benchmarks; uv does not look there) keep virtualenv.
+nox.options.default_venv_backend = "uv|virtualenv"
 
 PYPROJECT = nox.project.load_toml("pyproject.toml")
 
@@ -180,7 +184,7 @@ def docs(session: nox.Session) -> None:
 BENCH_PEERS_NO_DEPS = ["piq==0.8.0", "image-similarity-measures==0.3.6"]
 
 
-@nox.session
+@nox.session(venv_backend="virtualenv")
 def benchmarks(session: nox.Session) -> None:
     """Run every benchmark: tables, results JSON and docs/_static/benchmark.png.
 
@@ -234,7 +238,7 @@ def run_suite_on_installed(session: nox.Session, vector_paths: str) -> None:
     session.run("pytest", "-p", "no:cacheprovider", *session.posargs, env=env)
 
 
-@nox.session
+@nox.session(venv_backend="virtualenv")
 def tests_portable(session: nox.Session) -> None:
     """Run the tests on a build without the x86-only loops (FSIMLIB_PORTABLE=1).
 
@@ -244,7 +248,7 @@ def tests_portable(session: nox.Session) -> None:
     run_suite_on_installed(session, "()")
 
 
-@nox.session
+@nox.session(venv_backend="virtualenv")
 def tests_clang(session: nox.Session) -> None:
     """Run the tests on a build by clang with warnings as errors.
 
