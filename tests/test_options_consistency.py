@@ -199,6 +199,31 @@ def test_an_unknown_keyword_is_refused_as_python_refuses_it(
     assert not (tmp_path / "out").exists()
 
 
+#: A wrong value of an entry point's own keywords (or of an option it checks
+#: itself), which its body would report if it ran.
+OTHER_MISTAKES: dict[str, dict[str, Any]] = {
+    "fsim": {"chromatic": "yes", "workers": "many"},
+    "compare": {"workers": "many"},
+    "Reference": {"workers": "many"},
+    "fsim_batch": {"chromatic": "yes", "workers": "many"},
+    "score_pairs": {"chunk_size": 0, "executor": "pool"},
+    "databases.evaluate": {"gradient": fsimlib.SOBEL, "chunk_size": 0},
+}
+
+
+@pytest.mark.parametrize("entry", list(OTHER_MISTAKES))
+def test_an_unknown_keyword_is_refused_before_any_other_mistake(
+    entry: str, tmp_path: Path
+) -> None:
+    """Python refuses a call with an unknown keyword before the body runs, so
+    no check of the body may speak first."""
+    name = _target(ENTRY_POINTS[entry][0]).__qualname__
+    wording = f"{name}() got an unexpected keyword argument 'colour'"
+    with pytest.raises(TypeError, match=rf"^{re.escape(wording)}$"):
+        _call(entry, tmp_path, colour=True, **OTHER_MISTAKES[entry])
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_options_object_documents_its_own_fields() -> None:
     documented = _documented(fsimlib.FSIMOptions)
     assert set(documented) == set(OPTIONS)

@@ -75,8 +75,8 @@ def fsim_batch(
     >>> bool(scores[0] == fsimlib.fsim(clean[0], noisy[0]))
     True
     """
-    chromatic = check_flag(chromatic, "chromatic")
     fsim_options = options_from_keywords("fsim_batch", options)
+    chromatic = check_flag(chromatic, "chromatic")
     channel_axis = fsim_options.channel_axis
     stack1 = as_real_array(convert_pillow_stack(images1, "images1"), "images1")
     stack2 = as_real_array(convert_pillow_stack(images2, "images2"), "images2")

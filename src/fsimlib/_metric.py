@@ -160,8 +160,8 @@ def fsim(
     >>> fsimlib.fsim(reference, reference)
     1.0
     """
-    chromatic = check_flag(chromatic, "chromatic")
     fsim_options = options_from_keywords("fsim", options)
+    chromatic = check_flag(chromatic, "chromatic")
     features1, features2, _ = _pair_features(
         image1, image2, chromatic=chromatic, options=fsim_options, workers=workers
     )

@@ -495,10 +495,10 @@ def evaluate(
     >>> result.summary["pairs"], round(overall["srocc"], 6)
     (5, 1.0)
     """
+    fsim_options = options_from_keywords("evaluate", options, files=True)
     if "gradient" in options:
         # The default is a name; another must be one too.
         _check_gradient_name(options["gradient"])
-    fsim_options = options_from_keywords("evaluate", options, files=True)
     base = Path(root)
     if database is None:
         described = detect_database(base)
