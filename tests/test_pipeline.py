@@ -561,6 +561,53 @@ def test_chunks_follow_a_clients_thread_count(
     assert _pipeline._workers_of(executor) == workers
 
 
+class UnansweringClient:
+    """A client whose thread count is a property that raises."""
+
+    @property
+    def nthreads(self) -> Callable[[], dict[str, int]]:
+        msg = "the scheduler is gone"
+        raise OSError(msg)
+
+
+class Unanswering(Executor):
+    """Runs tasks on a pool, but its worker count, or client, raises when asked."""
+
+    def __init__(self, broken: str) -> None:
+        self._pool = ThreadPoolExecutor(2)
+        self._broken = broken
+
+    @property
+    def _max_workers(self) -> int:
+        if self._broken == "_max_workers":
+            msg = "the count is not available"
+            raise RuntimeError(msg)
+        return 0
+
+    @property
+    def _client(self) -> UnansweringClient:
+        if self._broken == "_client":
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        return UnansweringClient()
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
+@pytest.mark.parametrize("broken", ["_max_workers", "_client", "nthreads"])
+def test_a_worker_count_that_raises_is_no_error(dataset: Dataset, broken: str) -> None:
+    # The count only sizes the chunks: asking for it never stops a run.
+    serial = outcomes(fsimlib.datasets.score_pairs(dataset.pairs))
+    with Unanswering(broken) as pool:
+        assert _pipeline._workers_of(pool) == 1
+        records = fsimlib.datasets.score_pairs(dataset.pairs, executor=pool)
+        assert outcomes(records) == serial
+
+
 class RecordingReader:
     """Stands in for read_image: records which paths were asked for."""
 

@@ -359,18 +359,24 @@ def _workers_of(executor: Executor) -> int:
 
     The standard library's pools keep it in ``_max_workers``; a
     ``dask.distributed`` executor's client counts its workers' threads.
-    An executor that tells neither is taken to have one worker, which
-    gives chunks of ``chunk_size`` until the last few.
+    An executor that tells neither, or raises when asked (a closed client,
+    an attribute that is a property of another kind of executor), is taken
+    to have one worker, which gives chunks of ``chunk_size`` until the last
+    few: the count is a hint, never an error.
     """
+    try:
+        return _counted_workers(executor)
+    except Exception:
+        return 1
+
+
+def _counted_workers(executor: Executor) -> int:
     workers = getattr(executor, "_max_workers", None)
     if isinstance(workers, int) and workers > 0:
         return workers
     nthreads = getattr(getattr(executor, "_client", None), "nthreads", None)
     if callable(nthreads):
-        try:
-            total = sum(nthreads().values())
-        except Exception:  # a count is a hint, never an error
-            return 1
+        total = sum(nthreads().values())
         if isinstance(total, int) and total > 0:
             return total
     return 1
