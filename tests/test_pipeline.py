@@ -8,6 +8,7 @@ difference at all would be a bug.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -535,6 +536,36 @@ def test_chunks_follow_the_pools_worker_count() -> None:
     with ThreadPoolExecutor(3) as pool:
         assert _pipeline._workers_of(pool) == 3
     assert _pipeline._workers_of(FailingExecutor()) == 1
+
+
+@pytest.mark.parametrize(
+    ("max_workers", "workers"),
+    [(np.int64(3), 3), (True, 1), (0, 1), (-2, 1), (2.5, 1), ("4", 1)],
+)
+def test_only_a_positive_whole_number_is_a_worker_count(
+    max_workers: object, workers: int
+) -> None:
+    executor = FailingExecutor()
+    executor._max_workers = max_workers  # type: ignore[attr-defined]
+    assert _pipeline._workers_of(executor) == workers
+
+
+class AsyncClientLike:
+    """An asynchronous dask client: ``nthreads()`` gives a coroutine."""
+
+    async def _count(self) -> dict[str, int]:
+        return {"tcp://a": 4}
+
+    def nthreads(self) -> Any:
+        return self._count()
+
+
+def test_an_asynchronous_client_counts_as_one_worker_without_a_warning() -> None:
+    # A coroutine left unawaited would warn when collected (an error here).
+    executor = FailingExecutor()
+    executor._client = AsyncClientLike()  # type: ignore[attr-defined]
+    assert _pipeline._workers_of(executor) == 1
+    gc.collect()
 
 
 class ClientLike:

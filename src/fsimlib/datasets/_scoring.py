@@ -13,7 +13,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import functools
+import inspect
 import itertools
+import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -371,15 +373,25 @@ def _workers_of(executor: Executor) -> int:
 
 
 def _counted_workers(executor: Executor) -> int:
-    workers = getattr(executor, "_max_workers", None)
-    if isinstance(workers, int) and workers > 0:
+    workers = _as_count(getattr(executor, "_max_workers", None))
+    if workers is not None:
         return workers
     nthreads = getattr(getattr(executor, "_client", None), "nthreads", None)
     if callable(nthreads):
-        total = sum(nthreads().values())
-        if isinstance(total, int) and total > 0:
-            return total
+        counts = nthreads()
+        if inspect.iscoroutine(counts):  # an asynchronous client: no count now
+            counts.close()
+            return 1
+        return _as_count(sum(counts.values())) or 1
     return 1
+
+
+def _as_count(value: object) -> int | None:
+    """``value`` if it is a positive whole number (numpy's too, never a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        return None
+    count = int(value)
+    return count if count > 0 else None
 
 
 def _score_on_threads(
