@@ -150,17 +150,8 @@ def time_in_memory(table: Path) -> tuple[dict[int, float], dict[str, float]]:
     for index, (ref, dists) in enumerate(by_reference.items()):
         reference = fsimlib.read_image(table.parent / ref).array
         stack = np.stack([fsimlib.read_image(table.parent / d).array for d in dists])
-        scores = {}
-        for workers in (1, 2) if index % 2 == 0 else (2, 1):
-            start = time.perf_counter()
-            scores[workers] = fsimlib.fsim_batch(
-                reference, stack, chromatic=True, workers=workers
-            )
-            seconds[workers] += time.perf_counter() - start
-        if not np.array_equal(scores[1], scores[2]):
-            msg = "fsim_batch scores depend on workers: the comparison is void"
-            raise RuntimeError(msg)
-        fsimc.update(zip(dists, scores[1].tolist(), strict=True))
+        scores = dataset.time_one_and_two_workers(reference, stack, index, seconds)
+        fsimc.update(zip(dists, scores.tolist(), strict=True))
     return seconds, fsimc
 
 
