@@ -1,9 +1,10 @@
 """Build the optional compiled loops; all other metadata is in pyproject.toml.
 
-``fsimlib._ckernels`` is optional: where it cannot be compiled (no C
-compiler), the install still succeeds and fsimlib uses its numpy loops,
-which give the same scores more slowly (``fsimlib --version`` says which
-loops are in use).  Two environment variables change the build:
+``fsimlib._ckernels`` (phase congruency loops) and ``fsimlib._cpng`` (PNG
+unfiltering) are optional: where they cannot be compiled (no C compiler),
+the install still succeeds and fsimlib uses its numpy loops and libpng,
+which give the same scores and arrays more slowly (``fsimlib --version``
+says which loops are in use).  Two environment variables change the build:
 
 ``FSIMLIB_REQUIRE_COMPILED=1``
     A failed compile is an error instead of a silent fallback.  ``.ci/run``
@@ -72,19 +73,24 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+def _extension(name: str) -> Extension:
+    """Return the optional compiled module ``fsimlib.<name>``, from ``<name>.c``."""
+    return Extension(
+        f"fsimlib.{name}",
+        sources=[f"src/fsimlib/{name}.c"],
+        define_macros=[
+            *([("FSIM_PORTABLE", "1")] if _flag("FSIMLIB_PORTABLE") else []),
+            *([("Py_LIMITED_API", "0x030B0000")] if LIMITED_API else []),
+        ],
+        py_limited_api=LIMITED_API,
+        optional=not _flag("FSIMLIB_REQUIRE_COMPILED"),
+    )
+
+
 setup(
-    ext_modules=[
-        Extension(
-            "fsimlib._ckernels",
-            sources=["src/fsimlib/_ckernels.c"],
-            define_macros=[
-                *([("FSIM_PORTABLE", "1")] if _flag("FSIMLIB_PORTABLE") else []),
-                *([("Py_LIMITED_API", "0x030B0000")] if LIMITED_API else []),
-            ],
-            py_limited_api=LIMITED_API,
-            optional=not _flag("FSIMLIB_REQUIRE_COMPILED"),
-        )
-    ],
+    # _ckernels: the phase congruency loops; _cpng: PNG unfiltering for
+    # the image reader.
+    ext_modules=[_extension("_ckernels"), _extension("_cpng")],
     cmdclass={"build_ext": BuildExt},
     options={"bdist_wheel": {"py_limited_api": "cp311"}} if LIMITED_API else {},
 )

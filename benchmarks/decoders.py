@@ -10,10 +10,13 @@ quality-90 JPEG, an 8-bit RGB TIFF (uncompressed) and a BMP.
 
 Timed in one process, interleaved (every candidate of a format once per
 round, the order reversed every other round), the median over rounds;
-ratios are against ``fsimlib.read_image``: a Pillow probe of the header,
-then imagecodecs for plain PNGs and imageio's Pillow plugin for the rest;
-"no imagecodecs" is the path it takes without imagecodecs installed (pypng
-for 16-bit colour PNG), as before imagecodecs was used.
+ratios are against ``fsimlib.read_image``: fsimlib's own reader for plain
+PNGs (libdeflate through imagecodecs, then ``fsimlib._cpng``'s
+unfiltering), else a Pillow probe of the header, then imagecodecs (libpng)
+for other PNGs and imageio's Pillow plugin for the rest.  "libpng" is
+``read_image`` without its own PNG reader (as before it had one); "no
+imagecodecs" is the path it takes without imagecodecs installed (pypng for
+16-bit colour PNG), as before imagecodecs was used.
 
 Run on its own: ``python benchmarks/decoders.py [--quick]``.  Candidates
 whose library is not installed are left out of the table.
@@ -89,6 +92,18 @@ def _read_image(path: Path) -> NDArray[Any]:
     return fsimlib.read_image(path).array
 
 
+def _read_image_libpng(path: Path) -> NDArray[Any]:
+    """``read_image`` as it was before it had its own plain-PNG reader."""
+    from fsimlib import _io
+
+    saved = _io.read_plain_png
+    _io.read_plain_png = lambda *_: None  # type: ignore[assignment]
+    try:
+        return fsimlib.read_image(path).array
+    finally:
+        _io.read_plain_png = saved
+
+
 def _read_image_without_imagecodecs(path: Path) -> NDArray[Any]:
     """``read_image`` as it was before it used imagecodecs for plain PNGs."""
     saved = sys.modules.get("imagecodecs")
@@ -105,6 +120,7 @@ def _read_image_without_imagecodecs(path: Path) -> NDArray[Any]:
 CANDIDATES: dict[str, dict[str, Decoder]] = {
     "png8": {
         "read_image": _read_image,
+        "read_image, libpng": _read_image_libpng,
         "read_image, no imagecodecs": _read_image_without_imagecodecs,
         "pillow": _pillow,
         "imageio": _imageio,
@@ -114,6 +130,7 @@ CANDIDATES: dict[str, dict[str, Decoder]] = {
     },
     "png16": {
         "read_image": _read_image,
+        "read_image, libpng": _read_image_libpng,
         "read_image, no imagecodecs": _read_image_without_imagecodecs,
         "pyspng": _pyspng,
         "imagecodecs": _imagecodecs,

@@ -1,11 +1,13 @@
 """read_image gives the same array whichever decoder reads the file.
 
-Plain PNGs (8- and 16-bit grey, grey+alpha, RGB, RGBA) are decoded with
-imagecodecs when it is installed; without it they take the Pillow/pypng
-path.  Both paths must give identical arrays (dtype, shape, every value;
-no tolerance: the samples are integers) on the corpus images and on every
-kind of file read_image takes, and the fast path must be the one taken for
-the plain PNGs.
+Plain PNGs (8- and 16-bit grey, grey+alpha, RGB, RGBA) are decoded by
+fsimlib's own reader (libdeflate through imagecodecs, then ``_cpng``'s
+unfiltering) when it is there, interlaced ones by libpng through
+imagecodecs; without imagecodecs they take the Pillow/pypng path.  Every
+path must give identical arrays (dtype, shape, every value; no tolerance:
+the samples are integers) on the corpus images and on every kind of file
+read_image takes, and the fast paths must be the ones taken.
+(``test_png_reader.py`` tests the plain reader itself against libpng.)
 """
 
 from __future__ import annotations
@@ -93,31 +95,36 @@ def _pypng4(path: Path) -> None:
         writer.write(handle, values)
 
 
-#: (file name, writer, whether imagecodecs decodes it)
-FILES: list[tuple[str, Callable[[Path], object], bool]] = [
-    ("rgb8.png", lambda p: Image.fromarray(_rgb8()).save(p), True),
-    ("grey8.png", lambda p: Image.fromarray(_grey8()).save(p), True),
-    ("rgba8.png", lambda p: iio.imwrite(p, _opaque(_rgb8())), True),
-    ("la8.png", lambda p: iio.imwrite(p, _opaque(_grey8())), True),
-    ("grey16.png", lambda p: _pypng(p, _grey16()), True),
-    ("rgb16.png", lambda p: _pypng(p, _rgb16()), True),
-    ("rgba16.png", lambda p: _pypng(p, _opaque(_rgb16())), True),
-    ("la16.png", lambda p: _pypng(p, _opaque(_grey16())), True),
-    ("interlaced.png", lambda p: _pypng(p, _rgb8(), interlace=True), True),
-    ("interlaced16.png", lambda p: _pypng(p, _rgb16(), interlace=True), True),
-    ("animated.png", _apng, True),
-    ("level9.png", lambda p: Image.fromarray(_rgb8()).save(p, compress_level=9), True),
-    ("palette.png", lambda p: Image.fromarray(_rgb8()).quantize(32).save(p), False),
-    ("bilevel.png", lambda p: Image.fromarray(_grey8() > 127).save(p), False),
-    ("grey4.png", _pypng4, False),
-    ("colour-key.png", _rgb_with_trns, False),
-    ("photo.jpg", lambda p: Image.fromarray(_rgb8()).save(p, quality=80), False),
-    ("grey.jpg", lambda p: Image.fromarray(_grey8()).save(p, quality=80), False),
-    ("rgb8.tif", lambda p: tifffile.imwrite(p, _rgb8()), False),
-    ("rgb16.tif", lambda p: tifffile.imwrite(p, _rgb16()), False),
-    ("pages.tif", _multipage_tiff, False),
-    ("rgb8.bmp", lambda p: Image.fromarray(_rgb8()).save(p), False),
-    ("palette.bmp", lambda p: Image.fromarray(_rgb8()).quantize(16).save(p), False),
+#: (file name, writer, the reader that decodes it: fsimlib's plain-PNG
+#: reader, libpng through imagecodecs, or another)
+FILES: list[tuple[str, Callable[[Path], object], str]] = [
+    ("rgb8.png", lambda p: Image.fromarray(_rgb8()).save(p), "plain"),
+    ("grey8.png", lambda p: Image.fromarray(_grey8()).save(p), "plain"),
+    ("rgba8.png", lambda p: iio.imwrite(p, _opaque(_rgb8())), "plain"),
+    ("la8.png", lambda p: iio.imwrite(p, _opaque(_grey8())), "plain"),
+    ("grey16.png", lambda p: _pypng(p, _grey16()), "plain"),
+    ("rgb16.png", lambda p: _pypng(p, _rgb16()), "plain"),
+    ("rgba16.png", lambda p: _pypng(p, _opaque(_rgb16())), "plain"),
+    ("la16.png", lambda p: _pypng(p, _opaque(_grey16())), "plain"),
+    ("interlaced.png", lambda p: _pypng(p, _rgb8(), interlace=True), "libpng"),
+    ("interlaced16.png", lambda p: _pypng(p, _rgb16(), interlace=True), "libpng"),
+    ("animated.png", _apng, "plain"),
+    (
+        "level9.png",
+        lambda p: Image.fromarray(_rgb8()).save(p, compress_level=9),
+        "plain",
+    ),
+    ("palette.png", lambda p: Image.fromarray(_rgb8()).quantize(32).save(p), "other"),
+    ("bilevel.png", lambda p: Image.fromarray(_grey8() > 127).save(p), "other"),
+    ("grey4.png", _pypng4, "other"),
+    ("colour-key.png", _rgb_with_trns, "other"),
+    ("photo.jpg", lambda p: Image.fromarray(_rgb8()).save(p, quality=80), "other"),
+    ("grey.jpg", lambda p: Image.fromarray(_grey8()).save(p, quality=80), "other"),
+    ("rgb8.tif", lambda p: tifffile.imwrite(p, _rgb8()), "other"),
+    ("rgb16.tif", lambda p: tifffile.imwrite(p, _rgb16()), "other"),
+    ("pages.tif", _multipage_tiff, "other"),
+    ("rgb8.bmp", lambda p: Image.fromarray(_rgb8()).save(p), "other"),
+    ("palette.bmp", lambda p: Image.fromarray(_rgb8()).quantize(16).save(p), "other"),
 ]
 
 
@@ -137,28 +144,40 @@ def _assert_identical(got: fsimlib.LoadedImage, want: fsimlib.LoadedImage) -> No
 
 
 @pytest.mark.parametrize(
-    ("name", "write", "fast"), FILES, ids=[name for name, *_ in FILES]
+    ("name", "write", "reader"), FILES, ids=[name for name, *_ in FILES]
 )
 def test_every_decoder_gives_todays_array(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     name: str,
     write: Callable[[Path], object],
-    fast: bool,
+    reader: str,
 ) -> None:
     pytest.importorskip("imagecodecs")
+    pytest.importorskip("fsimlib._cpng")
     path = tmp_path / name
     write(path)
-    calls: list[Path] = []
-    real = _io._decode_png_codec
+    used: list[str] = []
+    plain, codec = _io.read_plain_png, _io._decode_png_codec
 
-    def spy(file: Path) -> NDArray[np.generic] | None:
-        calls.append(file)
-        return real(file)
+    def plain_spy(
+        file: Path, check: Callable[[int, int], None]
+    ) -> NDArray[np.generic] | None:
+        decoded = plain(file, check)
+        if decoded is not None:
+            used.append("plain")
+        return decoded
 
-    monkeypatch.setattr(_io, "_decode_png_codec", spy)
+    def codec_spy(file: Path) -> NDArray[np.generic] | None:
+        decoded = codec(file)
+        if decoded is not None:
+            used.append("libpng")
+        return decoded
+
+    monkeypatch.setattr(_io, "read_plain_png", plain_spy)
+    monkeypatch.setattr(_io, "_decode_png_codec", codec_spy)
     got = fsimlib.read_image(path)
-    assert bool(calls) == fast, f"{name}: imagecodecs path taken: {bool(calls)}"
+    assert used == ([] if reader == "other" else [reader]), name
     _assert_identical(got, _read_without_imagecodecs(path, monkeypatch))
 
 
