@@ -466,6 +466,30 @@ def test_batch_scores_every_pair_and_reports_failures(
     assert output.read_bytes() == before
 
 
+@pytest.mark.parametrize(("workers", "started"), [(2, True), (1, False)])
+def test_worker_server_starts_with_the_command_only_when_needed(
+    workers: int, started: bool
+) -> None:
+    # The fork server is started before the command reads its table, so
+    # that its imports overlap the command's own start; never for one
+    # worker, which scores in the command's process.
+    pytest.importorskip("psutil")
+    if sys.platform == "win32":
+        pytest.skip("no fork server on Windows: workers are spawned")
+    code = (
+        "import psutil\n"
+        "from fsimlib import cli\n"
+        f"cli._start_worker_server({workers})\n"
+        "children = psutil.Process().children()\n"
+        "print(any('forkserver' in ' '.join(c.cmdline()) for c in children))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(started)
+
+
 def test_batch_exit_code_zero_when_all_rows_score(
     dataset: Dataset, tmp_path: Path
 ) -> None:

