@@ -228,7 +228,7 @@ def run_suite_on_installed(session: nox.Session, vector_paths: str) -> None:
     session.run(
         "python",
         "-c",
-        "import fsimlib, fsimlib._ckernels as c, sys; "
+        "import fsimlib, fsimlib._ckernels as c, fsimlib._cpng, sys; "
         "print(fsimlib.__file__, fsimlib.backends.available_loops(), c.VECTOR_PATHS); "
         "sys.exit('src' in fsimlib.__file__.split('/') "
         f"or fsimlib.backends.available_loops()[0] != 'compiled' "
