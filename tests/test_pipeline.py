@@ -244,6 +244,12 @@ def test_a_changed_reference_file_is_read_again(tmp_path: Path) -> None:
         ({"executor": object()}, TypeError, "executor must be a concurrent.futures"),
         ({"chunk_size": 0}, ValueError, "chunk_size must be a positive int, got 0"),
         ({"chunk_size": True}, ValueError, "chunk_size must be a positive int"),
+        ({"chunk_size": 2.0}, ValueError, "chunk_size must be a positive int"),
+        (
+            {"chunk_size": np.int64(-3)},
+            ValueError,
+            "chunk_size must be a positive int, got np.int64\\(-3\\)",
+        ),
     ],
 )
 def test_bad_options(
@@ -256,6 +262,41 @@ def test_bad_options(
 def test_bad_pair_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="pair 1 must be a PairRecord or a"):
         fsimlib.datasets.score_pairs([("a.png", "b.png"), "c.png"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("pair", "match"),
+    [
+        ((1, "b.png"), "pair 1: ref must be a str or os.PathLike path, got int 1"),
+        (("a.png", None), "pair 1: dist must be a str or os.PathLike path, got"),
+        (
+            fsimlib.datasets.PairRecord("a.png", b"b.png"),  # type: ignore[arg-type]
+            "pair 1: dist must be a str or os.PathLike path, got bytes",
+        ),
+    ],
+)
+def test_pair_of_non_paths_names_the_pair(pair: object, match: str) -> None:
+    # Refused before anything is scored, naming the pair and the field,
+    # rather than failing later inside os.fspath.
+    with pytest.raises(TypeError, match=match):
+        fsimlib.datasets.score_pairs([("a.png", "b.png"), pair])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("chunk_size", [np.int64(2), np.uint8(1)])
+def test_numpy_chunk_size_is_taken(tmp_path: Path, chunk_size: object) -> None:
+    image = np.zeros((32, 32), np.uint8)
+    image[8:24, 8:24] = 200
+    ref, dist = tmp_path / "ref.png", tmp_path / "dist.png"
+    iio.imwrite(ref, image)
+    iio.imwrite(dist, np.roll(image, 2, axis=1))
+    with ThreadPoolExecutor(2) as pool:
+        (record,) = fsimlib.datasets.score_pairs(
+            [(ref, dist)],
+            executor=pool,
+            chunk_size=chunk_size,  # type: ignore[arg-type]
+        )
+    assert record.error is None
+    assert record.fsim == fsimlib.fsim(image, np.roll(image, 2, axis=1))
 
 
 # --------------------------------------------------------------------------

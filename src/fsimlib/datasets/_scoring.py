@@ -16,6 +16,7 @@ import functools
 import inspect
 import itertools
 import numbers
+import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -189,14 +190,24 @@ def _read_ahead(
 
 def _as_pair(item: object, position: int) -> PairRecord:
     if isinstance(item, PairRecord):
-        return item
-    if isinstance(item, tuple) and len(item) == 2:
-        return PairRecord(item[0], item[1])
-    msg = (
-        f"pair {position} must be a PairRecord or a (ref, dist) tuple of paths, "
-        f"got {type(item).__name__} {item!r}"
-    )
-    raise TypeError(msg)
+        pair = item
+    elif isinstance(item, tuple) and len(item) == 2:
+        pair = PairRecord(item[0], item[1])
+    else:
+        msg = (
+            f"pair {position} must be a PairRecord or a (ref, dist) tuple of "
+            f"paths, got {type(item).__name__} {item!r}"
+        )
+        raise TypeError(msg)
+    for name in ("ref", "dist"):
+        path: object = getattr(pair, name)
+        if not isinstance(path, (str, os.PathLike)):
+            msg = (
+                f"pair {position}: {name} must be a str or os.PathLike path, "
+                f"got {type(path).__name__} {path!r}"
+            )
+            raise TypeError(msg)
+    return pair
 
 
 @document_options(
@@ -263,11 +274,12 @@ def score_pairs(
     Raises
     ------
     TypeError
-        If an item of ``pairs`` is not a pair, or ``executor`` is not an
-        Executor.
+        If an item of ``pairs`` is not a pair of paths (str or
+        os.PathLike), or ``executor`` is not an Executor.
     ValueError
-        If ``chunk_size`` is not a positive int, or (when the records are
-        drawn) the executor is shut down and takes no tasks.
+        If ``chunk_size`` is not a positive int (numpy's integers count),
+        or (when the records are drawn) the executor is shut down and takes
+        no tasks.
 
     See Also
     --------
@@ -322,22 +334,19 @@ def score_pairs(
             f"{type(given).__name__}"
         )
         raise TypeError(msg)
-    if (
-        isinstance(chunk_size, bool)
-        or not isinstance(chunk_size, int)
-        or chunk_size < 1
-    ):
+    chunk_count = _as_count(chunk_size)
+    if chunk_count is None:
         msg = f"chunk_size must be a positive int, got {chunk_size!r}"
         raise ValueError(msg)
     threads = resolve_workers(workers)
     items = [_as_pair(item, position) for position, item in enumerate(pairs)]
     if executor is not None:
-        return _score_on(items, fsim_options, executor, chunk_size)
+        return _score_on(items, fsim_options, executor, chunk_count)
     if threads > 1:
         # Each task runs in a copy of this thread's context, so that the FFT
         # engine and loops chosen here apply on every thread.
         task = carry_context(score_group)
-        return _score_on_threads(items, fsim_options, threads, chunk_size, task)
+        return _score_on_threads(items, fsim_options, threads, chunk_count, task)
     return _score_here(items, fsim_options)
 
 
