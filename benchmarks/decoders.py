@@ -13,8 +13,9 @@ round, the order reversed every other round), the median over rounds;
 ratios are against ``fsimlib.read_image``: fsimlib's own reader for plain
 PNGs (libdeflate through imagecodecs, then ``fsimlib._cpng``'s
 unfiltering), else a Pillow probe of the header, then imagecodecs (libpng)
-for other PNGs and imageio's Pillow plugin for the rest.  "libpng" is
-``read_image`` without its own PNG reader (as before it had one); "no
+for other PNGs, imagecodecs for 24-bit uncompressed BMPs, and imageio's
+Pillow plugin for the rest.  "libpng" and "Pillow" are ``read_image``
+without its own PNG and BMP paths (as before it had them); "no
 imagecodecs" is the path it takes without imagecodecs installed (pypng for
 16-bit colour PNG), as before imagecodecs was used.
 
@@ -92,16 +93,25 @@ def _read_image(path: Path) -> NDArray[Any]:
     return fsimlib.read_image(path).array
 
 
-def _read_image_libpng(path: Path) -> NDArray[Any]:
-    """``read_image`` as it was before it had its own plain-PNG reader."""
+def _read_image_without(reader: str) -> Decoder:
+    """``read_image`` without one of its own readers (``_io.<reader>``)."""
     from fsimlib import _io
 
-    saved = _io.read_plain_png
-    _io.read_plain_png = lambda *_: None  # type: ignore[assignment]
-    try:
-        return fsimlib.read_image(path).array
-    finally:
-        _io.read_plain_png = saved
+    def decode(path: Path) -> NDArray[Any]:
+        saved = getattr(_io, reader)
+        setattr(_io, reader, lambda *_: None)
+        try:
+            return fsimlib.read_image(path).array
+        finally:
+            setattr(_io, reader, saved)
+
+    return decode
+
+
+#: ``read_image`` as it was before it had its own plain-PNG reader.
+_read_image_libpng = _read_image_without("read_plain_png")
+#: ``read_image`` as it was before it had its own plain-BMP path.
+_read_image_pillow_bmp = _read_image_without("read_plain_bmp")
 
 
 def _read_image_without_imagecodecs(path: Path) -> NDArray[Any]:
@@ -151,6 +161,7 @@ CANDIDATES: dict[str, dict[str, Decoder]] = {
     },
     "bmp": {
         "read_image": _read_image,
+        "read_image, Pillow": _read_image_pillow_bmp,
         "pillow": _pillow,
         "imagecodecs": _imagecodecs,
         "opencv": _cv2,

@@ -3,7 +3,8 @@
 Plain PNGs (8- and 16-bit grey, grey+alpha, RGB, RGBA) are decoded by
 fsimlib's own reader (libdeflate through imagecodecs, then ``_cpng``'s
 unfiltering) when it is there, interlaced ones by libpng through
-imagecodecs; without imagecodecs they take the Pillow/pypng path.  Every
+imagecodecs, 24-bit uncompressed BMPs by imagecodecs' BMP codec; without
+imagecodecs they take the Pillow/pypng path.  Every
 path must give identical arrays (dtype, shape, every value; no tolerance:
 the samples are integers) on the corpus images and on every kind of file
 read_image takes, and the fast paths must be the ones taken.
@@ -96,7 +97,7 @@ def _pypng4(path: Path) -> None:
 
 
 #: (file name, writer, the reader that decodes it: fsimlib's plain-PNG
-#: reader, libpng through imagecodecs, or another)
+#: reader, libpng through imagecodecs, the plain-BMP path, or another)
 FILES: list[tuple[str, Callable[[Path], object], str]] = [
     ("rgb8.png", lambda p: Image.fromarray(_rgb8()).save(p), "plain"),
     ("grey8.png", lambda p: Image.fromarray(_grey8()).save(p), "plain"),
@@ -123,7 +124,8 @@ FILES: list[tuple[str, Callable[[Path], object], str]] = [
     ("rgb8.tif", lambda p: tifffile.imwrite(p, _rgb8()), "other"),
     ("rgb16.tif", lambda p: tifffile.imwrite(p, _rgb16()), "other"),
     ("pages.tif", _multipage_tiff, "other"),
-    ("rgb8.bmp", lambda p: Image.fromarray(_rgb8()).save(p), "other"),
+    ("rgb8.bmp", lambda p: Image.fromarray(_rgb8()).save(p), "bmp"),
+    ("rgba.bmp", lambda p: Image.fromarray(_opaque(_rgb8())).save(p), "other"),
     ("palette.bmp", lambda p: Image.fromarray(_rgb8()).quantize(16).save(p), "other"),
 ]
 
@@ -158,7 +160,7 @@ def test_every_decoder_gives_todays_array(
     path = tmp_path / name
     write(path)
     used: list[str] = []
-    plain, codec = _io.read_plain_png, _io._decode_png_codec
+    plain, bmp, codec = _io.read_plain_png, _io.read_plain_bmp, _io._decode_png_codec
 
     def plain_spy(
         file: Path, check: Callable[[int, int], None]
@@ -174,7 +176,16 @@ def test_every_decoder_gives_todays_array(
             used.append("libpng")
         return decoded
 
+    def bmp_spy(
+        file: Path, check: Callable[[int, int], None]
+    ) -> NDArray[np.generic] | None:
+        decoded = bmp(file, check)
+        if decoded is not None:
+            used.append("bmp")
+        return decoded
+
     monkeypatch.setattr(_io, "read_plain_png", plain_spy)
+    monkeypatch.setattr(_io, "read_plain_bmp", bmp_spy)
     monkeypatch.setattr(_io, "_decode_png_codec", codec_spy)
     got = fsimlib.read_image(path)
     assert used == ([] if reader == "other" else [reader]), name

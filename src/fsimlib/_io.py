@@ -2,15 +2,16 @@
 
 The plain PNGs data sets are made of (8- or 16-bit grey, grey+alpha, RGB,
 RGBA; not interlaced, no palette, no transparency chunk) are decoded by
-``_png.py``: libdeflate, then compiled unfiltering, about 2x faster than
-libpng and 3x faster than Pillow (``benchmarks/decoders.py``).  For every
-other file Pillow reads the header first (format, mode, size); other PNGs
-(interlaced, say) are then decoded by imagecodecs (libpng), at full bit
-depth.  Everything else goes through Pillow (palettes expanded as for
-Pillow images passed in, see ``_pil.py``) and tifffile for deep TIFFs,
-except 16-bit colour PNGs, which Pillow silently truncates to 8 bits:
-without imagecodecs, those are decoded with pypng.  Every path gives the
-same array for the same file.
+``_png.py``: libdeflate, then compiled unfiltering, about 2.5x faster than
+libpng and 3.8x faster than Pillow (``benchmarks/decoders.py``); 24-bit
+uncompressed BMPs (TID2013's, LIVE's) by imagecodecs, through ``_bmp.py``,
+about 2x faster than Pillow.  For every other file Pillow reads the header
+first (format, mode, size); other PNGs (interlaced, say) are then decoded
+by imagecodecs (libpng), at full bit depth.  Everything else goes through
+Pillow (palettes expanded as for Pillow images passed in, see
+``_pil.py``) and tifffile for deep TIFFs, except 16-bit colour PNGs,
+which Pillow silently truncates to 8 bits: without imagecodecs, those are
+decoded with pypng.  Every path gives the same array for the same file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ._bmp import read_plain_bmp
 from ._png import read_plain_png
 
 #: The data range of each sample type a file can hold.
@@ -221,13 +223,16 @@ def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
     """Decode ``file`` with the reader that keeps its full bit depth.
 
     The header is read first; a size above ``max_pixels`` is refused
-    before any pixel is decoded.  Plain PNGs are decoded by ``_png.py``
-    when it can; every other file, and a PNG it leaves, is probed by Pillow
-    and decoded by the reader for its kind.
+    before any pixel is decoded.  Plain PNGs and BMPs are decoded by
+    ``_png.py`` and ``_bmp.py`` when they can; every other file, and one
+    they leave, is probed by Pillow and decoded by the reader for its kind.
     """
     from PIL import Image
 
-    plain = read_plain_png(file, functools.partial(_check_size, max_pixels=max_pixels))
+    check = functools.partial(_check_size, max_pixels=max_pixels)
+    plain = read_plain_png(file, check)
+    if plain is None:
+        plain = read_plain_bmp(file, check)
     if plain is not None:
         return plain
     with _pillow_limit_lifted(None), Image.open(file) as probe:

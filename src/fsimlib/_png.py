@@ -82,10 +82,13 @@ def read_plain_png(
     unfilter = _unfilter()
     if codecs is None or unfilter is None:
         return None
-    with file.open("rb") as handle:
+    # The signature, then the whole file in one unbuffered read: reading
+    # "the rest" through a buffer, or joining it to the head, costs a copy
+    # into freshly mapped memory (0.3 ms for a 0.6 MB file).
+    with file.open("rb", buffering=0) as handle:
         if handle.read(len(SIGNATURE)) != SIGNATURE:
             return None
-        data = handle.read()
+        data = handle.readall()
     try:
         crc32 = getattr(codecs, "deflate_crc32", zlib.crc32)
         header, idat = _image_chunks(memoryview(data), crc32)
