@@ -385,3 +385,72 @@ class TestUnfilterArguments:
         read_only.flags.writeable = False
         with pytest.raises(TypeError, match="writable"):
             cpng.unfilter(b"\0" * 6, 1, read_only)
+
+
+def _frame_control(sequence: int, width: int, height: int) -> bytes:
+    """The body of an APNG frame-control (fcTL) chunk at offset (0, 0)."""
+    return struct.pack(">IIIIIHHBB", sequence, width, height, 0, 0, 1, 1, 0, 0)
+
+
+#: Ancillary chunks, before the image data, that Pillow refuses when it
+#: opens the file: without the plain reader such a file is not a readable
+#: image, so the plain reader must not read it either.
+CHUNKS_PILLOW_REFUSES = [
+    ("iCCP compressed by method 1", chunk(b"iCCP", b"name\0\1" + zlib.compress(b"x"))),
+    (
+        "iCCP inflating past 1 MB",
+        chunk(b"iCCP", b"name\0\0" + zlib.compress(bytes(2 * 1024 * 1024))),
+    ),
+    ("zTXt compressed by method 1", chunk(b"zTXt", b"key\0\1text")),
+    ("empty gAMA", chunk(b"gAMA", b"")),
+    ("empty sRGB", chunk(b"sRGB", b"")),
+    ("pHYs of 2 bytes", chunk(b"pHYs", b"\0\0")),
+    ("cHRM of 3 bytes", chunk(b"cHRM", b"\0\0\0")),
+    ("acTL of 1 byte", chunk(b"acTL", b"\0")),
+    ("fcTL of 4 bytes", chunk(b"fcTL", b"\0" * 4)),
+    ("fcTL numbered 5 first", chunk(b"fcTL", _frame_control(5, 24, 16))),
+    ("fcTL frame outside the image", chunk(b"fcTL", _frame_control(0, 99, 99))),
+    ("fdAT before the image data", chunk(b"fdAT", b"\0\0\0\0data")),
+]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [body for _, body in CHUNKS_PILLOW_REFUSES],
+    ids=[name for name, _ in CHUNKS_PILLOW_REFUSES],
+)
+def test_a_chunk_pillow_refuses_reads_as_without_the_plain_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extra: bytes
+) -> None:
+    # The plain reader skips these ancillary chunks and decodes the image;
+    # read_image without it probes the file with Pillow first, which raises
+    # (SyntaxError, ValueError or struct.error: "not a readable image").
+    samples = _samples(np.random.default_rng(8), 16, 24, 3, np.uint8)
+    path = tmp_path / "image.png"
+    path.write_bytes(png_bytes(samples, before_idat=[extra]))
+    with_reader = _outcome(fsimlib.read_image, path)
+    with monkeypatch.context() as patch:
+        patch.setattr(_io, "read_plain_png", lambda *_: None)
+        without = _outcome(fsimlib.read_image, path)
+    assert without[0] == "ValueError"
+    assert with_reader == without
+
+
+def test_a_chunk_with_the_reserved_bit_reads_as_without_the_plain_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "abcd": an ancillary chunk whose third letter is lower case (the
+    # reserved bit set).  The plain reader skips it; libpng refuses the file
+    # and imagecodecs reports that with an undecodable message, so
+    # png_decode raises UnicodeDecodeError, not PngError, and read_image
+    # without the plain reader fails instead of trying Pillow, which reads
+    # the file.  Both ways must give the samples.
+    samples = _samples(np.random.default_rng(9), 16, 24, 3, np.uint8)
+    path = tmp_path / "image.png"
+    path.write_bytes(png_bytes(samples, before_idat=[chunk(b"abcd", b"x")]))
+    with_reader = _outcome(fsimlib.read_image, path)
+    with monkeypatch.context() as patch:
+        patch.setattr(_io, "read_plain_png", lambda *_: None)
+        without = _outcome(fsimlib.read_image, path)
+    assert with_reader == without
+    np.testing.assert_array_equal(fsimlib.read_image(path).array, samples)
