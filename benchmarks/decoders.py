@@ -99,7 +99,7 @@ def _read_image_without(reader: str) -> Decoder:
 
     def decode(path: Path) -> NDArray[Any]:
         saved = getattr(_io, reader)
-        setattr(_io, reader, lambda *_: None)
+        setattr(_io, reader, lambda *_, **__: None)
         try:
             return fsimlib.read_image(path).array
         finally:

@@ -163,9 +163,12 @@ def test_every_decoder_gives_todays_array(
     plain, bmp, codec = _io.read_plain_png, _io.read_plain_bmp, _io._decode_png_codec
 
     def plain_spy(
-        file: Path, check: Callable[[int, int], None]
+        file: Path,
+        check: Callable[[int, int], None],
+        *,
+        pillow_opens: Callable[[Path], bool],
     ) -> NDArray[np.generic] | None:
-        decoded = plain(file, check)
+        decoded = plain(file, check, pillow_opens=pillow_opens)
         if decoded is not None:
             used.append("plain")
         return decoded

@@ -56,7 +56,7 @@ def _no_limit(width: int, height: int) -> None:
 
 
 def _read_plain(path: Path) -> NDArray[np.generic] | None:
-    return _png.read_plain_png(path, _no_limit)
+    return _png.read_plain_png(path, _no_limit, pillow_opens=_io._pillow_opens)
 
 
 def _libpng(path: Path) -> NDArray[np.generic]:
@@ -280,7 +280,7 @@ def test_a_file_reads_as_without_the_plain_reader(
     assert (plain is not None) == taken, name
     with_reader = _outcome(fsimlib.read_image, path)
     with monkeypatch.context() as patch:
-        patch.setattr(_io, "read_plain_png", lambda *_: None)
+        patch.setattr(_io, "read_plain_png", lambda *_, **__: None)
         without = _outcome(fsimlib.read_image, path)
     assert with_reader == without
     if taken:
@@ -302,7 +302,7 @@ def test_header_over_max_pixels_is_refused_before_inflating(tmp_path: Path) -> N
         _io._check_size(width, height, max_pixels=1000)
 
     with pytest.raises(_io.TooManyPixelsError, match="50000 x 50000"):
-        _png.read_plain_png(path, check)
+        _png.read_plain_png(path, check, pillow_opens=_io._pillow_opens)
     assert checks == [(50000, 50000)]
     with pytest.raises(ValueError, match=r"bomb\.png: its header declares 50000 x"):
         fsimlib.read_image(path, max_pixels=1000)
@@ -353,9 +353,14 @@ def test_read_image_takes_the_plain_reader(
     calls: list[Path] = []
     real = _io.read_plain_png
 
-    def spy(file: Path, check: Callable[[int, int], None]) -> object:
+    def spy(
+        file: Path,
+        check: Callable[[int, int], None],
+        *,
+        pillow_opens: Callable[[Path], bool],
+    ) -> object:
         calls.append(file)
-        return real(file, check)
+        return real(file, check, pillow_opens=pillow_opens)
 
     monkeypatch.setattr(_io, "read_plain_png", spy)
     monkeypatch.setattr(_io, "_decode_png_codec", lambda *_: pytest.fail("libpng"))
@@ -430,7 +435,7 @@ def test_a_chunk_pillow_refuses_reads_as_without_the_plain_reader(
     path.write_bytes(png_bytes(samples, before_idat=[extra]))
     with_reader = _outcome(fsimlib.read_image, path)
     with monkeypatch.context() as patch:
-        patch.setattr(_io, "read_plain_png", lambda *_: None)
+        patch.setattr(_io, "read_plain_png", lambda *_, **__: None)
         without = _outcome(fsimlib.read_image, path)
     assert without[0] == "ValueError"
     assert with_reader == without
@@ -450,7 +455,28 @@ def test_a_chunk_with_the_reserved_bit_reads_as_without_the_plain_reader(
     path.write_bytes(png_bytes(samples, before_idat=[chunk(b"abcd", b"x")]))
     with_reader = _outcome(fsimlib.read_image, path)
     with monkeypatch.context() as patch:
-        patch.setattr(_io, "read_plain_png", lambda *_: None)
+        patch.setattr(_io, "read_plain_png", lambda *_, **__: None)
         without = _outcome(fsimlib.read_image, path)
     assert with_reader == without
     np.testing.assert_array_equal(fsimlib.read_image(path).array, samples)
+
+
+def test_corrupt_sixteen_bit_colour_png_is_a_value_error(tmp_path: Path) -> None:
+    # Too little image data for the header: libpng refuses it, then pypng
+    # (the 16-bit colour reader behind it) raised its own FormatError,
+    # which is not a ValueError.
+    samples = _samples(np.random.default_rng(10), 64, 64, 4, np.uint16)
+    path = tmp_path / "short.png"
+    path.write_bytes(png_bytes(samples, data=zlib.compress(bytes(1000))))
+    assert _read_plain(path) is None
+    with pytest.raises(ValueError, match=r"short\.png: not a readable image"):
+        fsimlib.read_image(path)
+
+
+def test_chunk_pillow_cannot_unpack_is_a_value_error(tmp_path: Path) -> None:
+    # A cHRM chunk of 3 bytes: Pillow's probe lets struct.error through.
+    samples = _samples(np.random.default_rng(11), 8, 8, 3, np.uint8)
+    path = tmp_path / "chrm.png"
+    path.write_bytes(png_bytes(samples, before_idat=[chunk(b"cHRM", b"\0\0\0")]))
+    with pytest.raises(ValueError, match=r"chrm\.png: not a readable image"):
+        fsimlib.read_image(path)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -149,10 +151,19 @@ def read_image(
     except TooManyPixelsError as error:
         msg = f"{file}: {error}"
         raise ValueError(msg) from None
-    except (OSError, ValueError, SyntaxError, EOFError) as error:
+    except (
+        OSError,
+        ValueError,
+        SyntaxError,
+        EOFError,
+        struct.error,
+        zlib.error,
+    ) as error:
         # Pillow signals corrupt data with OSError ("image file is
-        # truncated"), SyntaxError (broken PNG chunks) or ValueError;
-        # an unknown format with UnidentifiedImageError, an OSError.
+        # truncated"), SyntaxError (broken PNG chunks) or ValueError, and
+        # lets struct.error (a chunk too short, e.g. cHRM) and zlib.error
+        # (a compressed text chunk that does not inflate) through; an
+        # unknown format with UnidentifiedImageError, an OSError.
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         msg = f"{file}: not a readable image ({reason})"
         raise ValueError(msg) from error
@@ -230,7 +241,7 @@ def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
     from PIL import Image
 
     check = functools.partial(_check_size, max_pixels=max_pixels)
-    plain = read_plain_png(file, check)
+    plain = read_plain_png(file, check, pillow_opens=_pillow_opens)
     if plain is None:
         plain = read_plain_bmp(file, check)
     if plain is not None:
@@ -257,6 +268,17 @@ def _decode(file: Path, max_pixels: int | None) -> NDArray[np.generic]:
         raise ValueError(msg)
     with _pillow_limit_lifted(pixels):
         return _decode_with_pillow(file)
+
+
+def _pillow_opens(file: Path) -> bool:
+    """Whether Pillow opens ``file`` (reads its header) as :func:`_decode` does."""
+    from PIL import Image
+
+    try:
+        with _pillow_limit_lifted(None), Image.open(file):
+            return True
+    except Exception:  # any refusal: _decode then says why, as before
+        return False
 
 
 def _decode_with_pillow(file: Path) -> NDArray[np.generic]:
@@ -296,7 +318,10 @@ def _decode_png_codec(file: Path) -> NDArray[np.generic] | None:
         return None
     try:
         return np.asarray(imagecodecs.png_decode(file.read_bytes()))
-    except imagecodecs.PngError:
+    except (imagecodecs.PngError, UnicodeDecodeError):
+        # imagecodecs raises UnicodeDecodeError for some of libpng's
+        # refusals (a chunk name with the reserved bit set), whose message
+        # it cannot decode: a refusal all the same.
         return None
 
 
@@ -313,9 +338,12 @@ def _decode_png16(file: Path) -> NDArray[np.uint16]:
     """Decode a 16-bit colour (or grey + alpha) PNG at full depth with pypng."""
     import png
 
-    with file.open("rb") as handle:
-        width, height, rows, info = png.Reader(file=handle).read()
-        data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    try:
+        with file.open("rb") as handle:
+            width, height, rows, info = png.Reader(file=handle).read()
+            data = np.vstack([np.asarray(row, dtype=np.uint16) for row in rows])
+    except png.Error as error:  # corrupt: a ValueError like every reader's
+        raise ValueError(str(error) or type(error).__name__) from error
     return data.reshape(height, width, int(info["planes"]))
 
 

@@ -69,7 +69,10 @@ class _NotPlainError(Exception):
 
 
 def read_plain_png(
-    file: Path, check_size: Callable[[int, int], None]
+    file: Path,
+    check_size: Callable[[int, int], None],
+    *,
+    pillow_opens: Callable[[Path], bool],
 ) -> NDArray[np.uint8] | NDArray[np.uint16] | None:
     """Decode ``file`` if it is a plain PNG; None if it is anything else.
 
@@ -77,6 +80,15 @@ def read_plain_png(
     uint8 or native-endian uint16, as libpng gives them.  ``check_size``
     is called with the header's width and height before anything is
     inflated; what it raises (an image too big) is raised.
+
+    Ancillary chunks are skipped, but :func:`fsimlib.read_image` has always
+    opened every file with Pillow first, and Pillow refuses some malformed
+    ones before the image data (a truncated pHYs, an iCCP profile
+    compressed by an unknown method, APNG frame chunks out of order):
+    when any ancillary chunk comes before the image data,
+    ``pillow_opens(file)`` must be true too, so that such a file fails as
+    it did.  Files of the usual encoders (Pillow's, by default) have none
+    there, and are not opened twice.
     """
     codecs = _libdeflate()
     unfilter = _unfilter()
@@ -91,8 +103,10 @@ def read_plain_png(
         data = handle.readall()
     try:
         crc32 = getattr(codecs, "deflate_crc32", zlib.crc32)
-        header, idat = _image_chunks(memoryview(data), crc32)
+        header, idat, ancillary_first = _image_chunks(memoryview(data), crc32)
         check_size(header.width, header.height)
+        if ancillary_first and not pillow_opens(file):
+            return None
         return _decode(idat, header, codecs, unfilter)
     except _NotPlainError:
         return None
@@ -121,8 +135,10 @@ def _unfilter() -> Unfilter | None:
 def _image_chunks(
     data: memoryview,
     crc32: Any,  # noqa: ANN401
-) -> tuple[_Header, bytes]:
+) -> tuple[_Header, bytes, bool]:
     """Return the header and the joined image data of a plain PNG's chunks.
+
+    And whether an ancillary chunk comes before the image data.
 
     ``data`` is the file after its signature.  Raises _NotPlainError unless the
     chunks are IHDR first, ancillary chunks anywhere, one run of IDAT,
@@ -134,6 +150,7 @@ def _image_chunks(
     header: _Header | None = None
     idat: list[memoryview] = []
     idat_ended = False
+    ancillary_first = False
     while True:
         if position + 12 > len(data):
             raise _NotPlainError
@@ -157,9 +174,10 @@ def _image_chunks(
         elif kind == b"IEND":
             if position != len(data) or not idat:
                 raise _NotPlainError
-            return header, b"".join(idat)
+            return header, b"".join(idat), ancillary_first
         elif kind[0] & 0x20 and kind != b"tRNS":  # ancillary: skipped
             idat_ended = bool(idat)
+            ancillary_first = ancillary_first or not idat
         else:  # PLTE, a colour key, a second IHDR, an unknown critical chunk
             raise _NotPlainError
 
