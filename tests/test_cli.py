@@ -476,12 +476,27 @@ def test_worker_server_starts_with_the_command_only_when_needed(
     pytest.importorskip("psutil")
     if sys.platform == "win32":
         pytest.skip("no fork server on Windows: workers are spawned")
+    # The server is forked before _start_worker_server returns, so the
+    # child count is checked at once; its command line shows the fork
+    # server once it has executed Python, which under load takes a while
+    # (waited for, up to a minute).
     code = (
-        "import psutil\n"
+        "import time, psutil\n"
         "from fsimlib import cli\n"
         f"cli._start_worker_server({workers})\n"
         "children = psutil.Process().children()\n"
-        "print(any('forkserver' in ' '.join(c.cmdline()) for c in children))\n"
+        "deadline = time.monotonic() + 60\n"
+        "marker = 'multiprocessing.' + 'forkserver'  # not in this command line\n"
+        "def server(child):\n"
+        "    try:\n"
+        "        return marker in ' '.join(child.cmdline())\n"
+        "    except psutil.Error:\n"
+        "        return False\n"
+        "while children and not any(map(server, children)):\n"
+        "    if time.monotonic() > deadline:\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+        "print(bool(children) and any(map(server, children)))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
