@@ -21,10 +21,11 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from ._codecs import imagecodecs_with
 
 __all__ = ["read_plain_bmp"]
 
@@ -45,7 +46,7 @@ def read_plain_bmp(
     with the header's width and height before anything is decoded; what
     it raises (an image too big) is raised.
     """
-    codecs = _bmp_codec()
+    codecs = imagecodecs_with("BMP")
     if codecs is None:
         return None
     # The headers, then the whole file in one unbuffered read from the
@@ -79,14 +80,3 @@ def read_plain_bmp(
     if decoded.shape != (rows, width, 3) or decoded.dtype != np.uint8:
         return None
     return decoded
-
-
-def _bmp_codec() -> Any | None:  # noqa: ANN401 - imagecodecs has no stubs
-    """Return imagecodecs, if it has its BMP codec."""
-    try:
-        import imagecodecs
-    except ImportError:
-        return None
-    if not getattr(getattr(imagecodecs, "BMP", None), "available", False):
-        return None
-    return imagecodecs

@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ._codecs import imagecodecs_with
+
 __all__ = ["SIGNATURE", "read_plain_png"]
 
 #: The eight bytes every PNG file starts with.
@@ -90,7 +92,7 @@ def read_plain_png(
     it did.  Files of the usual encoders (Pillow's, by default) have none
     there, and are not opened twice.
     """
-    codecs = _libdeflate()
+    codecs = imagecodecs_with("DEFLATE")
     unfilter = _unfilter()
     if codecs is None or unfilter is None:
         return None
@@ -110,17 +112,6 @@ def read_plain_png(
         return _decode(idat, header, codecs, unfilter)
     except _NotPlainError:
         return None
-
-
-def _libdeflate() -> Any | None:  # noqa: ANN401 - imagecodecs has no stubs
-    """Return imagecodecs, if it has libdeflate."""
-    try:
-        import imagecodecs
-    except ImportError:
-        return None
-    if not getattr(getattr(imagecodecs, "DEFLATE", None), "available", False):
-        return None
-    return imagecodecs
 
 
 def _unfilter() -> Unfilter | None:
