@@ -50,29 +50,10 @@ unfilter_row(int filter, const uint8_t *in, const uint8_t *prev, uint8_t *cur,
     Py_ssize_t x;
     Py_ssize_t lead = bpp < length ? bpp : length; /* bytes with no left */
     if (prev == NULL) {
-        /* Up adds zeros; Average and Paeth reduce to a function of the
-         * left byte alone (Paeth's nearest is then always the left). */
-        switch (filter) {
-        case 0:
-        case 2:
-            memcpy(cur, in, (size_t)length);
-            return 0;
-        case 1:
-        case 4:
-            memcpy(cur, in, (size_t)lead);
-            for (x = lead; x < length; ++x) {
-                cur[x] = (uint8_t)(in[x] + cur[x - bpp]);
-            }
-            return 0;
-        case 3:
-            memcpy(cur, in, (size_t)lead);
-            for (x = lead; x < length; ++x) {
-                cur[x] = (uint8_t)(in[x] + (cur[x - bpp] >> 1));
-            }
-            return 0;
-        default:
-            return -1;
-        }
+        /* The row above counts as zeros: Up adds nothing, and Paeth's
+         * nearest is then always the left byte, as Sub's is. */
+        if (filter == 2) filter = 0;
+        if (filter == 4) filter = 1;
     }
     switch (filter) {
     case 0:
@@ -90,6 +71,13 @@ unfilter_row(int filter, const uint8_t *in, const uint8_t *prev, uint8_t *cur,
         }
         return 0;
     case 3:
+        if (prev == NULL) {
+            memcpy(cur, in, (size_t)lead);
+            for (x = lead; x < length; ++x) {
+                cur[x] = (uint8_t)(in[x] + (cur[x - bpp] >> 1));
+            }
+            return 0;
+        }
         for (x = 0; x < lead; ++x) {
             cur[x] = (uint8_t)(in[x] + (prev[x] >> 1));
         }
